@@ -1,0 +1,581 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Slimta.Abstractions.Envelopes;
+using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Relaying;
+
+namespace Slimta.Host.Queueing;
+
+/// <summary>
+/// The one queue engine of the host, used over every storage type: policies → store → attempt →
+/// retry (delay expression) → partial delivery → bounce. Storage plugins only store; scheduling,
+/// retries and bounces live here (../shared/spec/queue-and-relay.md).
+/// <para>
+/// Delivery is at-least-once: state changes are written to storage before they are acted on, and
+/// one message never has two attempts running at once in this process. Every timer goes through
+/// the <see cref="TimeProvider"/>, so a retry schedule of hours runs in a test in milliseconds.
+/// </para>
+/// </summary>
+public sealed class QueueEngine : IQueue, IAsyncDisposable
+{
+    /// <summary>How long to wait before trying again after the storage itself failed during an attempt.</summary>
+    public static readonly TimeSpan StorageErrorDelay = TimeSpan.FromMinutes(1);
+
+    private readonly IQueueStorage _storage;
+    private readonly IRelay? _relay;
+    private readonly IReadOnlyList<IQueuePolicy> _policies;
+    private readonly IReadOnlyList<IRelayPolicy> _relayPolicies;
+    private readonly RetrySchedule? _retry;
+    private readonly BounceBuilder _bounces;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly int _maxConcurrentAttempts;
+
+    private readonly Lock _lock = new();
+    private readonly PriorityQueue<string, DateTimeOffset> _due = new();
+    private readonly Dictionary<string, DateTimeOffset> _scheduled = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stopScheduling = new();
+    private readonly CancellationTokenSource _abortAttempts = new();
+    private Task? _loop;
+
+    /// <summary>Creates an engine. Call <see cref="StartAsync"/> to load stored messages and begin delivering.</summary>
+    /// <param name="name">The queue's name in slimta.conf (for logs).</param>
+    /// <param name="storage">Where messages are kept.</param>
+    /// <param name="relay">Where messages are delivered; null for a queue that only stores.</param>
+    /// <param name="policies">Queue policies, run in order on every new message.</param>
+    /// <param name="relayPolicies">Relay-time policies, run before every attempt on a copy.</param>
+    /// <param name="retry">The retry block; null means a transient failure fails the message at once.</param>
+    /// <param name="bounces">Builds bounce messages.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">The log.</param>
+    /// <param name="maxConcurrentAttempts">At most this many attempts run at once (a restart with a large spool must not open thousands of connections).</param>
+    public QueueEngine(
+        string name,
+        IQueueStorage storage,
+        IRelay? relay,
+        IReadOnlyList<IQueuePolicy> policies,
+        IReadOnlyList<IRelayPolicy> relayPolicies,
+        RetrySchedule? retry,
+        BounceBuilder bounces,
+        TimeProvider time,
+        ILogger logger,
+        int maxConcurrentAttempts = 256)
+    {
+        Name = name;
+        _storage = storage;
+        _relay = relay;
+        _policies = policies;
+        _relayPolicies = relayPolicies;
+        _retry = retry;
+        _bounces = bounces;
+        _time = time;
+        _log = logger;
+        _maxConcurrentAttempts = maxConcurrentAttempts;
+    }
+
+    /// <summary>The queue's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The storage behind the queue.</summary>
+    public IQueueStorage Storage => _storage;
+
+    /// <summary>Where bounces go (<c>bounce_queue</c>; by default this queue). Set before <see cref="StartAsync"/>.</summary>
+    public IQueue? BounceQueue { get; set; }
+
+    /// <summary>Messages waiting for a scheduled attempt (not counting running attempts).</summary>
+    public int ScheduledCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _scheduled.Count;
+            }
+        }
+    }
+
+    /// <summary>Attempts running now.</summary>
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>Called after each attempt with the queue id and the next attempt time (null when the message is done). For tests and metrics.</summary>
+    internal Action<string, DateTimeOffset?>? AttemptFinished { get; set; }
+
+    /// <summary>Loads every stored message and starts the scheduler; past due times are attempted now.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_relay is not null)
+        {
+            int count = 0;
+            await foreach (var item in _storage.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                Schedule(item.Id, item.NextAttempt);
+                count++;
+            }
+            if (count > 0)
+            {
+                _log.LogInformation("queue={Queue} loaded {Count} stored messages", Name, count);
+            }
+        }
+        _loop = Task.Run(() => RunSchedulerAsync(_stopScheduling.Token), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Stops scheduling new attempts and waits for running ones until <paramref name="cancellationToken"/>
+    /// fires; then cancels them. A cancelled attempt leaves its message stored as it was, so it is
+    /// attempted again after a restart (at-least-once).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopScheduling.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        var running = _running.Values.ToArray();
+        try
+        {
+            await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await _abortAttempts.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(_running.Values.ToArray()).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopScheduling.IsCancellationRequested)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        _stopScheduling.Dispose();
+        _abortAttempts.Dispose();
+        _wake.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<QueueResult>> EnqueueAsync(Envelope envelope, CancellationToken cancellationToken)
+    {
+        envelope.Id ??= QueueId.New();
+        IReadOnlyList<Envelope> envelopes;
+        try
+        {
+            envelopes = await ApplyPoliciesAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.LogError(e, "queue={Queue} id={Id} a queue policy failed; message refused with 451", Name, envelope.Id);
+            return [QueueResult.Failed(envelope, new Reply(451, "4.3.0", "Message refused by a queue policy, try again later"))];
+        }
+        if (envelopes.Count == 0)
+        {
+            // A policy consumed the message (nothing left to deliver): it is accepted, not stored.
+            _log.LogInformation("queue={Queue} id={Id} accepted, no envelope left after policies", Name, envelope.Id);
+            return [QueueResult.Accepted(envelope, envelope.Id)];
+        }
+
+        var now = _time.GetUtcNow();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var results = new QueueResult[envelopes.Count];
+        bool allStored = true;
+        for (int i = 0; i < envelopes.Count; i++)
+        {
+            var e = envelopes[i];
+            if (e.Id is null || !ids.Add(e.Id))
+            {
+                e.Id = QueueId.New();
+                ids.Add(e.Id);
+            }
+            try
+            {
+                await _storage.WriteAsync(e.Id, e, now, cancellationToken).ConfigureAwait(false);
+                results[i] = QueueResult.Accepted(e, e.Id);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _log.LogError(ex, "queue={Queue} id={Id} could not be stored; refused with 451", Name, e.Id);
+                results[i] = QueueResult.Failed(e, new Reply(451, "4.3.0", "Queue storage unavailable, try again later"));
+                allStored = false;
+                break;
+            }
+        }
+
+        if (!allStored)
+        {
+            // The client will be told 451 and send again: take back the parts already stored so
+            // the retry does not deliver them twice (best effort; at worst a duplicate).
+            for (int i = 0; i < results.Length; i++)
+            {
+                if (results[i] is { IsAccepted: true, Id: { } id })
+                {
+                    try
+                    {
+                        await _storage.RemoveAsync(id, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        _log.LogWarning(ex, "queue={Queue} id={Id} could not be taken back after a failed split", Name, id);
+                    }
+                }
+                results[i] ??= QueueResult.Failed(envelopes[i], new Reply(451, "4.3.0", "Queue storage unavailable, try again later"));
+            }
+            var failure = results.First(r => !r.IsAccepted);
+            return results.Select(r => r.IsAccepted ? QueueResult.Failed(r.Envelope, failure.Reply!) : r).ToArray();
+        }
+
+        foreach (var r in results)
+        {
+            _log.LogInformation(
+                "queue={Queue} id={Id} accepted from=<{Sender}> rcpts={Count} size={Size}",
+                Name, r.Id, r.Envelope.Sender, r.Envelope.Recipients.Count, r.Envelope.Message.Length);
+            if (_relay is not null)
+            {
+                Schedule(r.Id!, now);
+            }
+        }
+        return results;
+    }
+
+    private async Task<IReadOnlyList<Envelope>> ApplyPoliciesAsync(Envelope envelope, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Envelope> current = [envelope];
+        foreach (var policy in _policies)
+        {
+            var next = new List<Envelope>(current.Count);
+            foreach (var e in current)
+            {
+                var replaced = await policy.ApplyAsync(e, cancellationToken).ConfigureAwait(false);
+                if (replaced is null)
+                {
+                    next.Add(e);
+                }
+                else
+                {
+                    next.AddRange(replaced);
+                }
+            }
+            current = next;
+        }
+        return current;
+    }
+
+    private void Schedule(string id, DateTimeOffset when)
+    {
+        lock (_lock)
+        {
+            _scheduled[id] = when;
+            _due.Enqueue(id, when);
+        }
+        Wake();
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                _wake.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: the scheduler will look again anyway.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task RunSchedulerAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            TimeSpan? wait = null;
+            List<string>? start = null;
+            lock (_lock)
+            {
+                var now = _time.GetUtcNow();
+                while (_due.TryPeek(out var id, out var when))
+                {
+                    if (!_scheduled.TryGetValue(id, out var current) || current != when || _inFlight.Contains(id))
+                    {
+                        // A stale entry: the message was rescheduled (a newer entry exists) or is running.
+                        _due.Dequeue();
+                        continue;
+                    }
+                    if (when > now)
+                    {
+                        wait = when - now;
+                        break;
+                    }
+                    if (_inFlight.Count >= _maxConcurrentAttempts)
+                    {
+                        // Full: an attempt finishing wakes us.
+                        wait = null;
+                        break;
+                    }
+                    _due.Dequeue();
+                    _scheduled.Remove(id);
+                    _inFlight.Add(id);
+                    (start ??= []).Add(id);
+                }
+            }
+
+            if (start is not null)
+            {
+                foreach (var id in start)
+                {
+                    _running[id] = RunAttemptAsync(id);
+                }
+                continue;
+            }
+
+            try
+            {
+                await WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WaitAsync(TimeSpan? wait, CancellationToken cancellationToken)
+    {
+        if (wait is null)
+        {
+            await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(wait.Value, _time, cts.Token);
+        var signal = _wake.WaitAsync(cts.Token);
+        await Task.WhenAny(delay, signal).ConfigureAwait(false);
+        await cts.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task RunAttemptAsync(string id)
+    {
+        // Leave the scheduler's thread at once: the attempt runs on the thread pool.
+        await Task.Yield();
+        DateTimeOffset? next = null;
+        try
+        {
+            next = await AttemptAsync(id, _abortAttempts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abortAttempts.IsCancellationRequested)
+        {
+            // Shutdown: the message stays stored as it was and is attempted after a restart.
+        }
+        catch (Exception e)
+        {
+            next = _time.GetUtcNow() + StorageErrorDelay;
+            _log.LogError(e, "queue={Queue} id={Id} attempt failed in the queue itself; trying again at {Next:O}", Name, id, next);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _inFlight.Remove(id);
+                if (next is { } when && !_stopScheduling.IsCancellationRequested)
+                {
+                    _scheduled[id] = when;
+                    _due.Enqueue(id, when);
+                }
+            }
+            _running.TryRemove(id, out _);
+            Wake();
+            AttemptFinished?.Invoke(id, next);
+        }
+    }
+
+    /// <summary>One delivery attempt; returns the next attempt time, or null when the message is done.</summary>
+    private async Task<DateTimeOffset?> AttemptAsync(string id, CancellationToken cancellationToken)
+    {
+        var stored = await _storage.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            return null;
+        }
+        var original = stored.Envelope;
+        var pending = new List<int>(original.Recipients.Count);
+        for (int i = 0; i < original.Recipients.Count; i++)
+        {
+            if (!stored.Delivered.Contains(i))
+            {
+                pending.Add(i);
+            }
+        }
+        if (pending.Count == 0)
+        {
+            await _storage.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        var attempt = original.CopyWithRecipients(pending.Select(i => original.Recipients[i]));
+        attempt.Id = id;
+        var result = await RelayAsync(attempt, stored.Attempts, cancellationToken).ConfigureAwait(false);
+
+        var now = _time.GetUtcNow();
+        var delivered = new List<int>();
+        var transient = new List<(int Index, Reply Reply)>();
+        var permanent = new List<(int Index, Reply Reply)>();
+        for (int k = 0; k < pending.Count; k++)
+        {
+            var r = result.Recipients[k];
+            switch (r.Outcome)
+            {
+                case DeliveryOutcome.Delivered:
+                    delivered.Add(pending[k]);
+                    break;
+                case DeliveryOutcome.TransientFailure:
+                    transient.Add((pending[k], r.Reply));
+                    break;
+                default:
+                    permanent.Add((pending[k], r.Reply));
+                    break;
+            }
+        }
+
+        foreach (int i in delivered)
+        {
+            _log.LogInformation("queue={Queue} id={Id} delivered to=<{Rcpt}> relay={Remote} reply=\"{Reply}\"", Name, id, original.Recipients[i], result.RemoteHost, result.Recipients[pending.IndexOf(i)].Reply);
+        }
+
+        DateTimeOffset? next = null;
+        if (transient.Count > 0)
+        {
+            int attempts = await _storage.IncrementAttemptsAsync(id, cancellationToken).ConfigureAwait(false);
+            if (_retry is null || attempts > _retry.Maximum)
+            {
+                foreach (var (index, reply) in transient)
+                {
+                    permanent.Add((index, reply with { Text = reply.Text + " (too many retries)" }));
+                }
+                transient.Clear();
+            }
+            else
+            {
+                next = now + _retry.DelayAfter(attempts);
+                foreach (var (index, reply) in transient)
+                {
+                    _log.LogInformation("queue={Queue} id={Id} deferred to=<{Rcpt}> attempts={Attempts} next={Next:O} reply=\"{Reply}\"", Name, id, original.Recipients[index], attempts, next, reply);
+                }
+            }
+        }
+
+        var done = new List<int>(delivered);
+        bool bouncesFailed = false;
+        if (permanent.Count > 0)
+        {
+            var bounced = await BounceAsync(id, original, permanent, result.RemoteHost, cancellationToken).ConfigureAwait(false);
+            done.AddRange(bounced);
+            bouncesFailed = bounced.Count < permanent.Count;
+        }
+
+        if (stored.Delivered.Count + done.Count == original.Recipients.Count)
+        {
+            await _storage.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        if (done.Count > 0)
+        {
+            await _storage.SetRecipientsDeliveredAsync(id, done, cancellationToken).ConfigureAwait(false);
+        }
+        if (bouncesFailed)
+        {
+            // Nothing is dropped: the failed recipients stay pending and the bounce is tried again.
+            var retryAt = now + (_retry?.DelayAfter(Math.Max(1, stored.Attempts)) ?? TimeSpan.FromMinutes(5));
+            next = next is null || retryAt < next ? retryAt : next;
+        }
+        if (next is { } when)
+        {
+            await _storage.SetNextAttemptAsync(id, when, cancellationToken).ConfigureAwait(false);
+        }
+        return next;
+    }
+
+    private async Task<RelayResult> RelayAsync(Envelope attempt, int attempts, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var policy in _relayPolicies)
+            {
+                await policy.ApplyAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+            int count = attempt.Recipients.Count;
+            var result = await _relay!.AttemptAsync(attempt, attempts, cancellationToken).ConfigureAwait(false);
+            if (result.Recipients.Count != count)
+            {
+                throw new InvalidOperationException($"the relay returned {result.Recipients.Count} results for {count} recipients");
+            }
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // A relay that throws is a transient failure of every recipient: retried, never lost.
+            _log.LogWarning(e, "queue={Queue} id={Id} relay error", Name, attempt.Id);
+            return RelayResult.Transient(attempt.Recipients.Count, new Reply(451, "4.3.0", "Delivery failed: " + e.Message));
+        }
+    }
+
+    /// <summary>Bounces permanent failures, one bounce per distinct reply. Returns the recipient indexes whose bounce was queued.</summary>
+    private async Task<List<int>> BounceAsync(string id, Envelope original, List<(int Index, Reply Reply)> permanent, string? remoteHost, CancellationToken cancellationToken)
+    {
+        foreach (var (index, reply) in permanent)
+        {
+            _log.LogInformation("queue={Queue} id={Id} failed to=<{Rcpt}> reply=\"{Reply}\"", Name, id, original.Recipients[index], reply);
+        }
+        if (original.IsNullSender)
+        {
+            _log.LogInformation("queue={Queue} id={Id} has the null sender: no bounce", Name, id);
+            return permanent.Select(p => p.Index).ToList();
+        }
+        var bounced = new List<int>(permanent.Count);
+        var target = BounceQueue ?? this;
+        foreach (var group in permanent.GroupBy(p => p.Reply))
+        {
+            var failed = group.Select(p => new FailedRecipient(original.Recipients[p.Index], p.Reply, remoteHost)).ToList();
+            var bounce = _bounces.Build(original, id, failed)!;
+            try
+            {
+                var results = await target.EnqueueAsync(bounce, cancellationToken).ConfigureAwait(false);
+                if (!results.All(r => r.IsAccepted))
+                {
+                    _log.LogError("queue={Queue} id={Id} bounce refused by the bounce queue: {Reply}", Name, id, results.First(r => !r.IsAccepted).Reply);
+                    continue;
+                }
+                bounced.AddRange(group.Select(p => p.Index));
+                _log.LogInformation("queue={Queue} id={Id} bounced to=<{Sender}> bounce_id={BounceId}", Name, id, original.Sender, results[0].Id);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _log.LogError(e, "queue={Queue} id={Id} bounce could not be queued", Name, id);
+            }
+        }
+        return bounced;
+    }
+}
