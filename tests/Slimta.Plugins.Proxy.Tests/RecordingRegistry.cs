@@ -1,0 +1,23 @@
+using Slimta.Abstractions.Plugins;
+using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Relaying;
+
+namespace Slimta.Plugins.Proxy.Tests;
+
+/// <summary>Captures what a plugin registers, as the host's registry would.</summary>
+internal sealed class RecordingRegistry : IPluginRegistry
+{
+    public Dictionary<string, IQueueTypeFactory> QueueTypes { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public void AddStorage(string type, IComponentFactory<IQueueStorage> factory) => throw new InvalidOperationException(type);
+
+    public void AddQueueType(string type, IQueueTypeFactory factory) => QueueTypes.Add(type, factory);
+
+    public void AddRelay(string type, IComponentFactory<IRelay> factory) => throw new InvalidOperationException(type);
+
+    public void AddQueuePolicy(string type, IComponentFactory<IQueuePolicy> factory) => throw new InvalidOperationException(type);
+
+    public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
+
+    public void AddEdge(string type, IEdgeFactory factory) => throw new InvalidOperationException(type);
+}
