@@ -108,7 +108,7 @@ public sealed class QueueEngineTests
 
         await h.Relay.NextCallAsync();
         var bounces = new[] { await h.Relay.NextCallAsync(), await h.Relay.NextCallAsync() };
-        var byStatus = bounces.Select(b => DeliveryStatusOf(b.Envelope)).ToDictionary(s => s.StatusGroups[1]["Status"]);
+        var byStatus = bounces.Select(b => DeliveryStatusOf(b.Envelope)).ToDictionary(s => s.StatusGroups[1]["Status"]!);
         Assert.Equal(2, byStatus["5.1.1"].StatusGroups.Count - 1);
         Assert.Equal("rfc822; a@remote.test", byStatus["5.1.1"].StatusGroups[1]["Final-Recipient"]);
         Assert.Equal("rfc822; c@remote.test", byStatus["5.1.1"].StatusGroups[2]["Final-Recipient"]);
