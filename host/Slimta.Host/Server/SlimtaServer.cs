@@ -1,0 +1,275 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Slimta.Abstractions.Configuration;
+using Slimta.Abstractions.Plugins;
+using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Relaying;
+using Slimta.Host.Configuration;
+using Slimta.Host.Plugins;
+using Slimta.Host.Queueing;
+
+namespace Slimta.Host.Server;
+
+/// <summary>
+/// The whole MTA built from one slimta.conf: relays, queues (the engine over each storage) and
+/// edges. <see cref="Build"/> validates every component and creates them without opening a port,
+/// so every configuration error stops startup first; <see cref="StartAsync"/> then loads stored
+/// mail and opens the listeners. Tests start it in-process; the executables are thin wrappers.
+/// </summary>
+public sealed class SlimtaServer : IAsyncDisposable
+{
+    private readonly PluginCatalog _catalog;
+    private readonly List<QueueEngine> _engines;
+    private readonly ILogger _log;
+    private bool _started;
+
+    private SlimtaServer(
+        SlimtaConfig config,
+        ProcessConfig process,
+        PluginCatalog catalog,
+        IReadOnlyDictionary<string, IRelay> relays,
+        IReadOnlyDictionary<string, IQueue> queues,
+        IReadOnlyDictionary<string, IEdge> edges,
+        List<QueueEngine> engines,
+        ILogger log)
+    {
+        Config = config;
+        Process = process;
+        _catalog = catalog;
+        Relays = relays;
+        Queues = queues;
+        Edges = edges;
+        _engines = engines;
+        _log = log;
+    }
+
+    /// <summary>The configuration it was built from.</summary>
+    public SlimtaConfig Config { get; }
+
+    /// <summary>The process section in use.</summary>
+    public ProcessConfig Process { get; }
+
+    /// <summary>Relays by name.</summary>
+    public IReadOnlyDictionary<string, IRelay> Relays { get; }
+
+    /// <summary>Queues by name (a <see cref="QueueEngine"/> for every storage type).</summary>
+    public IReadOnlyDictionary<string, IQueue> Queues { get; }
+
+    /// <summary>Edges by name (none with <c>--no-edge</c>).</summary>
+    public IReadOnlyDictionary<string, IEdge> Edges { get; }
+
+    /// <summary>
+    /// Validates every component of <paramref name="config"/>, then creates them. Opens no port and
+    /// starts no delivery. Throws <see cref="ConfigException"/> naming the key path on any error.
+    /// </summary>
+    public static SlimtaServer Build(SlimtaConfig config, SlimtaServerOptions options)
+    {
+        var process = ResolveProcess(config, options);
+        var loggers = options.Loggers ?? NullLoggerFactory.Instance;
+        var log = loggers.CreateLogger("slimta");
+        var hostname = process.Hostname ?? MachineHostName();
+        var context = new ComponentContext(options.Time, loggers, hostname, process.Fqdn ?? hostname, config.Directory);
+
+        var catalog = new PluginCatalog(config.Directory, loggers.CreateLogger("slimta.plugins"));
+        try
+        {
+            catalog.RegisterBuiltIn(new BuiltInPlugin(), PluginCatalog.BuiltInSource);
+            catalog.LoadDirectories(options.PluginDirectories ?? PluginDirectoriesOf(config));
+            var registry = catalog.Registry;
+
+            // 1. Validate everything (no side effects) so a bad config fails before anything exists.
+            var retries = new Dictionary<string, RetrySchedule?>(StringComparer.Ordinal);
+            foreach (var relay in config.Relays.Values)
+            {
+                registry.GetRelay(relay.Options).Validate(relay.Options);
+            }
+            foreach (var queue in config.Queues.Values)
+            {
+                if (registry.IsStorage(queue.Type))
+                {
+                    registry.GetStorage(queue.Options).Validate(queue.Options);
+                }
+                else
+                {
+                    registry.GetQueueType(queue.Options).Validate(queue.Options);
+                }
+                foreach (var policy in queue.Policies)
+                {
+                    registry.GetQueuePolicy(policy).Validate(policy);
+                }
+                retries[queue.Name] = queue.Retry is { } r
+                    ? RetrySchedule.Create(r.Delay, r.Maximum ?? 0, r.Path, queue.Options.Map["retry"]?.Location)
+                    : null;
+            }
+            if (!options.NoEdge)
+            {
+                foreach (var edge in config.Edges.Values)
+                {
+                    registry.GetEdge(edge.Options).Validate(edge.Options);
+                }
+            }
+
+            // 2. Create: relays, then queues (bounce queues wired once all exist), then edges.
+            var relays = new Dictionary<string, IRelay>(StringComparer.Ordinal);
+            if (!options.NoRelay)
+            {
+                foreach (var relay in config.Relays.Values)
+                {
+                    relays[relay.Name] = registry.GetRelay(relay.Options).Create(relay.Options, context);
+                }
+            }
+            var queues = new Dictionary<string, IQueue>(StringComparer.Ordinal);
+            var engines = new List<QueueEngine>();
+            var bounces = new BounceBuilder(context.Fqdn, options.Time);
+            foreach (var queue in config.Queues.Values)
+            {
+                var relay = queue.Relay is { } name && relays.TryGetValue(name, out var r) ? r : null;
+                if (registry.IsStorage(queue.Type))
+                {
+                    var storage = registry.GetStorage(queue.Options).Create(queue.Options, context);
+                    var policies = queue.Policies.Select(p => registry.GetQueuePolicy(p).Create(p, context)).ToList();
+                    var engine = new QueueEngine(queue.Name, storage, relay, policies, [], retries[queue.Name], bounces, options.Time, loggers.CreateLogger("slimta.queue." + queue.Name));
+                    engines.Add(engine);
+                    queues[queue.Name] = engine;
+                }
+                else
+                {
+                    queues[queue.Name] = registry.GetQueueType(queue.Options).Create(queue.Options, relay, context);
+                }
+            }
+            foreach (var engine in engines)
+            {
+                var bounceName = config.Queues[engine.Name].BounceQueue;
+                engine.BounceQueue = bounceName is null ? engine : queues[bounceName];
+            }
+            var edges = new Dictionary<string, IEdge>(StringComparer.Ordinal);
+            if (!options.NoEdge)
+            {
+                foreach (var edge in config.Edges.Values)
+                {
+                    edges[edge.Name] = registry.GetEdge(edge.Options).Create(edge.Options, queues[edge.Queue], context);
+                }
+            }
+            return new SlimtaServer(config, process, catalog, relays, queues, edges, engines, log);
+        }
+        catch
+        {
+            catalog.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads stored mail into every queue engine, then opens every edge's listeners.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _started = true;
+        foreach (var engine in _engines)
+        {
+            await engine.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var (name, edge) in Edges)
+        {
+            await edge.StartAsync(cancellationToken).ConfigureAwait(false);
+            _log.LogInformation("edge={Edge} started", name);
+        }
+    }
+
+    /// <summary>
+    /// Graceful stop: edges stop accepting and finish in-flight sessions, then queue engines stop
+    /// scheduling and finish running attempts, all until <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_started)
+        {
+            return;
+        }
+        _started = false;
+        await Task.WhenAll(Edges.Values.Select(e => SafeAsync(() => e.StopAsync(cancellationToken)))).ConfigureAwait(false);
+        await Task.WhenAll(_engines.Select(e => SafeAsync(() => e.StopAsync(cancellationToken)))).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        foreach (var edge in Edges.Values)
+        {
+            await edge.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (var engine in _engines)
+        {
+            await engine.DisposeAsync().ConfigureAwait(false);
+            if (engine.Storage is IAsyncDisposable storage)
+            {
+                await storage.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        foreach (var queue in Queues.Values.Where(q => q is not QueueEngine).OfType<IAsyncDisposable>())
+        {
+            await queue.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (var relay in Relays.Values.OfType<IAsyncDisposable>())
+        {
+            await relay.DisposeAsync().ConfigureAwait(false);
+        }
+        _catalog.Dispose();
+    }
+
+    private async Task SafeAsync(Func<Task> stop)
+    {
+        try
+        {
+            await stop().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "error while stopping");
+        }
+    }
+
+    private static ProcessConfig ResolveProcess(SlimtaConfig config, SlimtaServerOptions options)
+    {
+        if (config.Processes.TryGetValue(options.ProcessName, out var process))
+        {
+            return process;
+        }
+        if (options.ProcessNameExplicit)
+        {
+            return config.GetProcess(options.ProcessName);
+        }
+        // Without -n, a config that names no section for this executable runs on defaults.
+        return new ProcessConfig(options.ProcessName, false, null, null, null, null, null, null, null, LoggingConfig.Default,
+            new ComponentOptions(ConfigMap.Empty(ConfigNode.Combine("process", options.ProcessName))));
+    }
+
+    /// <summary>The configured plugin directories, else <c>plugins/</c> next to the executable or one level up.</summary>
+    public static IReadOnlyList<string> PluginDirectoriesOf(SlimtaConfig config)
+    {
+        if (config.PluginDirectories.Count > 0)
+        {
+            return config.PluginDirectories;
+        }
+        var baseDir = AppContext.BaseDirectory;
+        return new[] { Path.Combine(baseDir, "plugins"), Path.GetFullPath(Path.Combine(baseDir, "..", "plugins")) }
+            .Where(Directory.Exists)
+            .Take(1)
+            .ToList();
+    }
+
+    private static string MachineHostName()
+    {
+        try
+        {
+            return Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return "localhost";
+        }
+    }
+}
