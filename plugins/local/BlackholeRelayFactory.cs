@@ -10,7 +10,7 @@ internal sealed class BlackholeRelayFactory : IComponentFactory<IRelay>
     public void Validate(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.RequireKnownKeys();
+        options.RequireKnownKeys("type");
     }
 
     public IRelay Create(ComponentOptions options, ComponentContext context)

@@ -28,7 +28,7 @@ internal sealed class MaildirRelayFactory : IComponentFactory<IRelay>
     private static (string Path, MailboxTemplate Template, bool Create) Read(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.RequireKnownKeys(PathKey, MailboxKey, CreateKey);
+        options.RequireKnownKeys("type", PathKey, MailboxKey, CreateKey);
         var path = options.GetRequiredString(PathKey);
         if (path.Contains('\0', StringComparison.Ordinal))
         {

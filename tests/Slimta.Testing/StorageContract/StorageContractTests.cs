@@ -237,9 +237,10 @@ public abstract class StorageContractTests
     public Task GetAsync_MissingId_ReturnsNull() => WithStorageAsync(async storage =>
     {
         Assert.Null(await storage.GetAsync(NewId(), Ct));
-        await storage.WriteAsync("present", MinimalEnvelope("present"), SampleTime, Ct);
-        Assert.Null(await storage.GetAsync("Present", Ct));
+        var present = NewId();
+        await storage.WriteAsync(present, MinimalEnvelope(present), SampleTime, Ct);
         Assert.Null(await storage.GetAsync(NewId(), Ct));
+        Assert.NotNull(await storage.GetAsync(present, Ct));
     });
 
     /// <summary>SetNextAttempt changes the time Get and LoadAll report, and only for that message.</summary>
@@ -283,6 +284,7 @@ public abstract class StorageContractTests
         var id = NewId();
         await storage.WriteAsync(id, FullEnvelope(id), SampleTime, Ct);
         await storage.SetRecipientsDeliveredAsync(id, [2], Ct);
+        await storage.SetRecipientsDeliveredAsync(id, [0], Ct);
         await storage.SetRecipientsDeliveredAsync(id, [0, 2], Ct);
         var stored = await (await ReopenAsync(storage)).GetAsync(id, Ct);
         Assert.NotNull(stored);
