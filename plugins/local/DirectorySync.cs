@@ -11,13 +11,30 @@ internal static class DirectorySync
 {
     private const int ReadOnly = 0; // O_RDONLY: a directory can be opened read-only and fsynced.
 
+    private static volatile bool s_unavailable;
+
     public static void Flush(string directory)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
         {
             return;
         }
-        int fd = Open(directory, ReadOnly);
+        if (s_unavailable)
+        {
+            return;
+        }
+        int fd;
+        try
+        {
+            fd = Open(directory, ReadOnly);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // No usable C library (an unusual libc): the file itself was fsynced; only the
+            // directory entry's durability is weaker. Do not fail every delivery for it.
+            s_unavailable = true;
+            return;
+        }
         if (fd < 0)
         {
             throw new IOException($"Cannot open directory '{directory}' to sync it (errno {Marshal.GetLastPInvokeError()}).");

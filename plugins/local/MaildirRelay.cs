@@ -46,7 +46,8 @@ internal sealed partial class MaildirRelay : IRelay
         {
             results[i] = await DeliverAsync(envelope, envelope.Recipients[i], cancellationToken).ConfigureAwait(false);
         }
-        return new RelayResult(results, "maildir");
+        // No remote host: the DSN Remote-MTA field is for a next hop, and this is final delivery.
+        return new RelayResult(results);
     }
 
     private async ValueTask<RecipientResult> DeliverAsync(Envelope envelope, string recipient, CancellationToken cancellationToken)

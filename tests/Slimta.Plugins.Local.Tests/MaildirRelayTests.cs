@@ -67,6 +67,20 @@ public sealed class MaildirRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task AttemptAsync_DeliveredFile_MimeKitReadsTraceHeadersAndOriginalFields()
+    {
+        var relay = Create(("path", "mail"));
+        await relay.AttemptAsync(NewEnvelope("s@example.org", "alice@example.com"), 0, CancellationToken.None);
+        var file = Assert.Single(NewFiles(Path.Combine(_root, "alice")));
+        using var stream = File.OpenRead(file);
+        var parsed = await MimeKit.MimeMessage.LoadAsync(stream);
+        Assert.Equal("<s@example.org>", parsed.Headers[MimeKit.HeaderId.ReturnPath]);
+        Assert.Equal("alice@example.com", parsed.Headers["Delivered-To"]);
+        Assert.Equal("hi", parsed.Subject);
+        Assert.Equal("body", parsed.TextBody?.TrimEnd());
+    }
+
+    [Fact]
     public async Task AttemptAsync_SameRecipientTwice_TwoDistinctFiles()
     {
         var relay = Create(("path", "mail"));
