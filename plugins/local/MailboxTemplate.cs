@@ -19,6 +19,8 @@ internal sealed class MailboxTemplate
 {
     internal const string Default = "{localpart}";
 
+    private const int MaxSegmentBytes = 255;
+
     private static readonly string[] Placeholders = ["localpart", "domain", "recipient"];
 
     private readonly List<(string Text, bool IsPlaceholder)> _parts;
@@ -133,7 +135,9 @@ internal sealed class MailboxTemplate
         // value was refused above); check every segment of the finished path once more.
         foreach (var segment in relative.Split('/'))
         {
-            if (segment.Length == 0 || segment is "." or "..")
+            // NAME_MAX is 255 bytes on Linux file systems; a longer name would fail with an I/O
+            // error on every retry, so it is refused permanently here instead.
+            if (segment.Length == 0 || segment is "." or ".." || Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
             {
                 return null;
             }

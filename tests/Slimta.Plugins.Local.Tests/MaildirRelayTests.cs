@@ -137,6 +137,7 @@ public sealed class MaildirRelayTests : IDisposable
     [InlineData("{recipient}", "a@b/../../..")]
     [InlineData("{localpart}", "@x")]
     [InlineData("{localpart}", "a\u0000b@x")]
+    [InlineData("{localpart}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x")]
     public async Task AttemptAsync_HostileRecipient_Permanent550AndNothingWritten(string template, string recipient)
     {
         var relay = Create(("path", "mail"), ("mailbox", template));
