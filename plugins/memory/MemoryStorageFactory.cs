@@ -10,7 +10,7 @@ internal sealed class MemoryStorageFactory : IComponentFactory<IQueueStorage>
     public void Validate(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.RequireKnownKeys();
+        options.RequireKnownKeys("type");
     }
 
     public IQueueStorage Create(ComponentOptions options, ComponentContext context)

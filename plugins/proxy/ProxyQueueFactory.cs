@@ -16,7 +16,7 @@ internal sealed class ProxyQueueFactory : IQueueTypeFactory
     public void Validate(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.RequireKnownKeys();
+        options.RequireKnownKeys("type");
         if (options.Has("retry"))
         {
             throw options.Error("retry", "a proxy queue delivers while the client waits and never retries; remove this key");

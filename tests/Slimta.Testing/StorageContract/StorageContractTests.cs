@@ -29,8 +29,10 @@ public abstract class StorageContractTests
 
     /// <summary>
     /// The storage as another process would see it after a restart: a persistent storage opens a
-    /// new instance over the same data (disposing <paramref name="storage"/> if it must). The
-    /// default returns <paramref name="storage"/> itself (right for the memory storage).
+    /// new instance over the same data. Tests only read from the reopened instance. Both instances
+    /// are released through <see cref="ReleaseAsync"/> at the end of the test (so if this method
+    /// disposes <paramref name="storage"/> itself, disposing must be idempotent). The default
+    /// returns <paramref name="storage"/> itself (right for the memory storage).
     /// </summary>
     protected virtual ValueTask<IQueueStorage> ReopenAsync(IQueueStorage storage) => ValueTask.FromResult(storage);
 
@@ -95,15 +97,31 @@ public abstract class StorageContractTests
     {
         ArgumentNullException.ThrowIfNull(test);
         var storage = await CreateStorageAsync();
+        _opened.Add(storage);
         try
         {
             await test(storage);
         }
         finally
         {
-            await ReleaseAsync(storage);
+            // Release the storage and every reopened instance, each once, newest first.
+            foreach (var opened in _opened.Distinct(ReferenceEqualityComparer.Instance).Cast<IQueueStorage>().Reverse().ToList())
+            {
+                await ReleaseAsync(opened);
+            }
+            _opened.Clear();
         }
     }
+
+    /// <summary><see cref="ReopenAsync"/>, remembering the new instance so that it is released at the end.</summary>
+    private async Task<IQueueStorage> ReopenTrackedAsync(IQueueStorage storage)
+    {
+        var reopened = await ReopenAsync(storage);
+        _opened.Add(reopened);
+        return reopened;
+    }
+
+    private readonly List<IQueueStorage> _opened = [];
 
     private static CancellationToken Ct => CancellationToken.None;
 
@@ -122,7 +140,7 @@ public abstract class StorageContractTests
     {
         await storage.WriteAsync(envelope.Id!, envelope, next, Ct);
         var first = await storage.GetAsync(envelope.Id!, Ct);
-        var reopened = await ReopenAsync(storage);
+        var reopened = await ReopenTrackedAsync(storage);
         var second = await reopened.GetAsync(envelope.Id!, Ct);
         return [first, second];
     }
@@ -237,9 +255,10 @@ public abstract class StorageContractTests
     public Task GetAsync_MissingId_ReturnsNull() => WithStorageAsync(async storage =>
     {
         Assert.Null(await storage.GetAsync(NewId(), Ct));
-        await storage.WriteAsync("present", MinimalEnvelope("present"), SampleTime, Ct);
-        Assert.Null(await storage.GetAsync("Present", Ct));
+        var present = NewId();
+        await storage.WriteAsync(present, MinimalEnvelope(present), SampleTime, Ct);
         Assert.Null(await storage.GetAsync(NewId(), Ct));
+        Assert.NotNull(await storage.GetAsync(present, Ct));
     });
 
     /// <summary>SetNextAttempt changes the time Get and LoadAll report, and only for that message.</summary>
@@ -253,7 +272,7 @@ public abstract class StorageContractTests
         await storage.SetNextAttemptAsync(a, later, Ct);
         await storage.SetNextAttemptAsync(a, later.AddMilliseconds(1), Ct);
 
-        var reopened = await ReopenAsync(storage);
+        var reopened = await ReopenTrackedAsync(storage);
         var stored = await reopened.GetAsync(a, Ct);
         Assert.NotNull(stored);
         Assert.Equal(later.AddMilliseconds(1), stored.NextAttempt);
@@ -271,7 +290,7 @@ public abstract class StorageContractTests
         Assert.Equal(1, await storage.IncrementAttemptsAsync(id, Ct));
         Assert.Equal(2, await storage.IncrementAttemptsAsync(id, Ct));
         Assert.Equal(3, await storage.IncrementAttemptsAsync(id, Ct));
-        var stored = await (await ReopenAsync(storage)).GetAsync(id, Ct);
+        var stored = await (await ReopenTrackedAsync(storage)).GetAsync(id, Ct);
         Assert.NotNull(stored);
         Assert.Equal(3, stored.Attempts);
     });
@@ -283,8 +302,9 @@ public abstract class StorageContractTests
         var id = NewId();
         await storage.WriteAsync(id, FullEnvelope(id), SampleTime, Ct);
         await storage.SetRecipientsDeliveredAsync(id, [2], Ct);
+        await storage.SetRecipientsDeliveredAsync(id, [0], Ct);
         await storage.SetRecipientsDeliveredAsync(id, [0, 2], Ct);
-        var stored = await (await ReopenAsync(storage)).GetAsync(id, Ct);
+        var stored = await (await ReopenTrackedAsync(storage)).GetAsync(id, Ct);
         Assert.NotNull(stored);
         Assert.Equal(new SortedSet<int> { 0, 2 }, new SortedSet<int>(stored.Delivered));
         // The recipient list stays the original one: indexes refer to it.
@@ -315,7 +335,7 @@ public abstract class StorageContractTests
             expected[id] = SampleTime.AddSeconds(i * 17);
             await storage.WriteAsync(id, i % 2 == 0 ? FullEnvelope(id) : MinimalEnvelope(id), expected[id], Ct);
         }
-        var all = await LoadAllAsync(await ReopenAsync(storage));
+        var all = await LoadAllAsync(await ReopenTrackedAsync(storage));
         Assert.Equal(expected.Count, all.Count);
         Assert.Equal(expected.Keys.Order(), all.Select(m => m.Id).Order());
         foreach (var message in all)
@@ -335,7 +355,7 @@ public abstract class StorageContractTests
         await storage.SetRecipientsDeliveredAsync(gone, [1], Ct);
         await storage.RemoveAsync(gone, Ct);
 
-        var reopened = await ReopenAsync(storage);
+        var reopened = await ReopenTrackedAsync(storage);
         Assert.Null(await reopened.GetAsync(gone, Ct));
         Assert.NotNull(await reopened.GetAsync(kept, Ct));
         Assert.Equal([kept], (await LoadAllAsync(reopened)).Select(m => m.Id));
@@ -368,7 +388,7 @@ public abstract class StorageContractTests
             ids.Add(id);
         })));
 
-        var reopened = await ReopenAsync(storage);
+        var reopened = await ReopenTrackedAsync(storage);
         var all = (await LoadAllAsync(reopened)).ToDictionary(m => m.Id, m => m.NextAttempt);
         Assert.Equal(writers, all.Count);
         foreach (var id in ids)

@@ -1,0 +1,30 @@
+using Slimta.Abstractions.Plugins;
+using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Relaying;
+
+namespace Slimta.Plugins.Local.Tests;
+
+/// <summary>Captures what a plugin registers, as the host's registry would.</summary>
+internal sealed class RecordingRegistry : IPluginRegistry
+{
+    public Dictionary<string, IComponentFactory<IRelay>> Relays { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public static RecordingRegistry Of(ISlimtaPlugin plugin)
+    {
+        var registry = new RecordingRegistry();
+        plugin.Register(registry);
+        return registry;
+    }
+
+    public void AddStorage(string type, IComponentFactory<IQueueStorage> factory) => throw new InvalidOperationException(type);
+
+    public void AddQueueType(string type, IQueueTypeFactory factory) => throw new InvalidOperationException(type);
+
+    public void AddRelay(string type, IComponentFactory<IRelay> factory) => Relays.Add(type, factory);
+
+    public void AddQueuePolicy(string type, IComponentFactory<IQueuePolicy> factory) => throw new InvalidOperationException(type);
+
+    public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
+
+    public void AddEdge(string type, IEdgeFactory factory) => throw new InvalidOperationException(type);
+}

@@ -1,0 +1,43 @@
+using System.Reflection;
+using Slimta.Abstractions.Configuration;
+using Slimta.Abstractions.Plugins;
+using static Slimta.Plugins.Policies.Tests.PolicyTestKit;
+
+namespace Slimta.Plugins.Policies.Tests;
+
+public sealed class PoliciesPluginTests
+{
+    [Fact]
+    public void Register_Always_AddsEveryPolicyName()
+    {
+        Assert.Equal(
+            ["add_date_header", "add_message_id_header", "add_messageid_header", "add_received_header", "recipient_split", "recipient_domain_split", "forward"],
+            RecordingRegistry.Of(new PoliciesPlugin()).Order);
+        Assert.Equal(typeof(PoliciesPlugin), typeof(PoliciesPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>()?.EntryType);
+    }
+
+    [Theory]
+    [InlineData("add_date_header")]
+    [InlineData("add_message_id_header")]
+    [InlineData("add_messageid_header")]
+    [InlineData("add_received_header")]
+    [InlineData("recipient_split")]
+    [InlineData("recipient_domain_split")]
+    public void Validate_UnknownKey_ConfigErrorAtKeyPath(string type)
+    {
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies[type];
+        var options = Options(type, ("hostname", new ConfigScalar(PolicyPath + ".hostname", "x")));
+        var error = Assert.Throws<ConfigException>(() => factory.Validate(options));
+        Assert.Equal(PolicyPath + ".hostname", error.KeyPath);
+        Assert.StartsWith(PolicyPath + ".hostname: unknown key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("add_date_header")]
+    [InlineData("add_received_header")]
+    [InlineData("recipient_domain_split")]
+    public void Validate_TypeOnly_Passes(string type)
+    {
+        RecordingRegistry.Of(new PoliciesPlugin()).Policies[type].Validate(Options(type));
+    }
+}
