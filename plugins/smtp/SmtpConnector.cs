@@ -163,7 +163,8 @@ internal sealed class SmtpConnector
             return new Reply(451, "4.7.0", $"{Remote} does not offer AUTH but credentials are configured");
         }
         var reply = await client.AuthenticateAsync(_settings.Username!, _settings.Password!, cancellationToken).ConfigureAwait(false);
-        if (reply.Code == 235)
+        // RFC 4954 §6 says 235; some servers (smtp-sink among them) say 250. Any 2xx is success.
+        if (reply.IsSuccess)
         {
             return null;
         }
