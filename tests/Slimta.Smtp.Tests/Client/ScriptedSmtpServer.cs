@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Slimta.Smtp.Tests.Client;
@@ -72,6 +74,12 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>Close the connection.</summary>
     public static Step Close() => new(StepKind.Close, string.Empty);
 
+    /// <summary>Run the server side of a TLS handshake with <paramref name="certificate"/>; later steps go through TLS.</summary>
+    public static Step Tls(X509Certificate2 certificate) => new(StepKind.Tls, string.Empty, certificate);
+
+    /// <summary>Like <see cref="Tls"/>, but the client is expected to reject the certificate and hang up.</summary>
+    public static Step TlsRejected(X509Certificate2 certificate) => new(StepKind.Tls, string.Empty, certificate) { FailureExpected = true };
+
     /// <summary>Stops listening and drops any connection.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -95,12 +103,20 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
             using var socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
             Connections++;
             await using var stream = new NetworkStream(socket, ownsSocket: false);
-            await RunScriptAsync(stream, script).ConfigureAwait(false);
+            try
+            {
+                await RunScriptAsync(stream, script).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException && script.Any(s => s.Kind == StepKind.Tls && s.FailureExpected))
+            {
+                // The client was expected to abandon the handshake.
+            }
         }
     }
 
-    private async Task RunScriptAsync(NetworkStream stream, Step[] script)
+    private async Task RunScriptAsync(Stream stream, Step[] script)
     {
+        SslStream? ssl = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
         var token = timeout.Token;
@@ -151,6 +167,11 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
                     return;
                 case StepKind.Close:
                     return;
+                case StepKind.Tls:
+                    ssl = new SslStream(stream, leaveInnerStreamOpen: true);
+                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = step.Certificate }, token).ConfigureAwait(false);
+                    stream = ssl;
+                    break;
             }
         }
     }
@@ -165,8 +186,13 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
         Skip,
         Hang,
         Close,
+        Tls,
     }
 
     /// <summary>One script step.</summary>
-    internal sealed record Step(StepKind Kind, string Text);
+    internal sealed record Step(StepKind Kind, string Text, X509Certificate2? Certificate = null)
+    {
+        /// <summary>For a TLS step: the client is expected to reject the certificate.</summary>
+        public bool FailureExpected { get; init; }
+    }
 }
