@@ -59,7 +59,17 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
         {
             while (TryTakeIdle(out var client))
             {
-                if (await IsHealthyAsync(client, cancellationToken).ConfigureAwait(false))
+                bool healthy;
+                try
+                {
+                    healthy = await IsHealthyAsync(client, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+                if (healthy)
                 {
                     return SessionResult.Ok(client);
                 }
@@ -143,20 +153,24 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
     private bool TryTakeIdle(out SmtpClient client)
     {
+        var expired = new List<SmtpClient>();
+        SmtpClient? found = null;
         lock (_lock)
         {
             while (_idle.TryPop(out var entry))
             {
                 if (_time.GetElapsedTime(entry.Since) < _idleTimeout)
                 {
-                    client = entry.Client;
-                    return true;
+                    found = entry.Client;
+                    break;
                 }
-                Close(entry.Client);
+                expired.Add(entry.Client);
             }
         }
-        client = null!;
-        return false;
+        // Closing starts I/O (QUIT): never under the lock.
+        expired.ForEach(Close);
+        client = found!;
+        return found is not null;
     }
 
     private static async Task<bool> IsHealthyAsync(SmtpClient client, CancellationToken cancellationToken)
@@ -174,6 +188,7 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
     private void Sweep()
     {
+        var expired = new List<SmtpClient>();
         lock (_lock)
         {
             if (_disposed || _idle.Count == 0)
@@ -191,10 +206,11 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
                 }
                 else
                 {
-                    Close(entry.Client);
+                    expired.Add(entry.Client);
                 }
             }
         }
+        expired.ForEach(Close);
     }
 
     /// <summary>Closes a session in the background (QUIT under the command timeout), tracked so disposal can wait for it.</summary>
