@@ -76,15 +76,20 @@ internal sealed class SmtpConnector
                 try
                 {
                     var tls = await client.StartTlsAsync(TlsOptions(), cancellationToken).ConfigureAwait(false);
-                    if (!tls.IsSuccess)
+                    if (!client.IsEncrypted)
                     {
-                        if (_settings.Tls.Required || client.IsEncrypted)
+                        if (_settings.Tls.Required)
                         {
-                            // Refused STARTTLS, or EHLO refused after the handshake.
-                            return (SessionResult.Fail(new Reply(451, "4.7.0", $"{Remote} refused TLS: {tls}")), false);
+                            return (SessionResult.Fail(new Reply(451, "4.7.0", $"{Remote} refused STARTTLS: {tls}")), false);
                         }
-                        // Opportunistic: the session is still plaintext and usable (RFC 3207 §4).
+                        // Opportunistic: after a refused STARTTLS the session is still plaintext
+                        // and usable (RFC 3207 §4).
                         _logger.LogInformation("{Remote} refused STARTTLS ({Reply}); continuing without TLS", Remote, tls);
+                    }
+                    else if (!tls.IsSuccess)
+                    {
+                        // EHLO refused after the handshake.
+                        return (SessionResult.Fail(tls), false);
                     }
                 }
                 catch (Exception e) when (e is AuthenticationException or IOException or SmtpTimeoutException)

@@ -71,6 +71,11 @@ public sealed class SmtpRelay : IRelay, IAsyncDisposable
 
     private RelayResult ForAll(int count, Reply reply)
     {
+        // A session that could not be opened never delivers, whatever odd code explained it.
+        if (reply.Code < 400)
+        {
+            reply = new Reply(451, "4.5.0", "unexpected reply while opening the session: " + reply);
+        }
         var one = RecipientResult.FromReply(reply);
         return RelayResult.ForAll(count, one.Outcome, reply, RemoteHost);
     }

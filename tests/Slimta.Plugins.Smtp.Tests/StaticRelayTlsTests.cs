@@ -97,4 +97,39 @@ public sealed class StaticRelayTlsTests
         Assert.Equal("4.7.0", only.Reply.EnhancedStatus);
         await server.Completion;
     }
+
+    [Fact]
+    public async Task AttemptAsync_OpportunisticStartTlsRefused_DeliversOnSameSession()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(Ehlo), Send("250-mx.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n"),
+            Expect("STARTTLS\r\n"), Send("454 4.7.0 TLS not available\r\n"),
+            Expect(Group), Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("m\r\n.\r\n"), Send("250 ok\r\n"),
+            Expect("QUIT\r\n"), Send("221 bye\r\n"));
+        var relay = CreateStatic(server.Port);
+
+        var result = await relay.AttemptAsync(Envelope("m\r\n"), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        Assert.True(result.AllDelivered, string.Join(", ", result.Recipients));
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task AttemptAsync_RequiredStartTlsRefused_TransientAndNoMail()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(Ehlo), Send("250-mx.test\r\n250 STARTTLS\r\n"),
+            Expect("STARTTLS\r\n"), Send("454 4.7.0 TLS not available\r\n"),
+            Expect("QUIT\r\n"), Send("221 bye\r\n"));
+        var relay = CreateStatic(server.Port, null, ("tls", new (string, object)[] { ("required", true) }));
+
+        var result = await relay.AttemptAsync(Envelope("m\r\n"), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        var only = Assert.Single(result.Recipients);
+        Assert.Equal(DeliveryOutcome.TransientFailure, only.Outcome);
+        Assert.Equal("4.7.0", only.Reply.EnhancedStatus);
+        await server.Completion;
+    }
 }
