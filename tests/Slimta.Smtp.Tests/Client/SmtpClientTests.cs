@@ -326,4 +326,47 @@ public sealed class SmtpClientTests
         Assert.Equal("552 5.3.4 too big", Assert.Single(result.RecipientReplies).ToString());
         await server.Completion;
     }
+
+    [Fact]
+    public async Task SendMessageAsync_Utf8AddressWithSmtpUtf8_SendsParameter()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250-mx.test\r\n250-PIPELINING\r\n250-SIZE\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"),
+            Expect("MAIL FROM:<s@x.test> SIZE=3 SMTPUTF8\r\nRCPT TO:<j\u00f6rg@x.test>\r\nDATA\r\n"),
+            Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("m\r\n.\r\n"), Send("250 ok\r\n"));
+        await using var client = await OpenAsync(server);
+        await client.EhloAsync(CancellationToken.None);
+
+        var result = await client.SendMessageAsync("s@x.test", ["j\u00f6rg@x.test"], Bytes("m\r\n"), false, CancellationToken.None);
+
+        Assert.Equal(250, Assert.Single(result.RecipientReplies).Code);
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_Utf8AddressWithoutSmtpUtf8_Fails567WithoutSending()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250-mx.test\r\n250 8BITMIME\r\n"),
+            Expect("NOOP\r\n"), Send("250 ok\r\n"));
+        await using var client = await OpenAsync(server);
+        await client.EhloAsync(CancellationToken.None);
+
+        var result = await client.SendMessageAsync("s@x.test", ["j\u00f6rg@x.test"], Bytes("m\r\n"), false, CancellationToken.None);
+        await client.NoopAsync(CancellationToken.None);
+
+        var reply = Assert.Single(result.RecipientReplies);
+        Assert.Equal("5.6.7", reply.EnhancedStatus);
+        Assert.True(reply.IsPermanent);
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task SendCommandAsync_LineBreakInCommand_Throws()
+    {
+        await using var server = Start(Send(Greeting), Expect(EhloCmd), Send("250 mx.test\r\n"));
+        await using var client = await OpenAsync(server);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => client.SendCommandAsync("NOOP\r\nRSET", CancellationToken.None));
+    }
 }
