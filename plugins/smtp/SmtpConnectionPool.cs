@@ -1,0 +1,226 @@
+using Slimta.Abstractions.Relaying;
+using Slimta.Smtp.Client;
+
+namespace Slimta.Plugins.Smtp;
+
+/// <summary>
+/// Reusable sessions to one next hop. At most <c>concurrent_connections</c> sessions exist at once
+/// (in use plus idle); an idle session is closed (QUIT) after <c>idle_timeout</c>, and is checked
+/// with RSET (RFC 5321 §4.1.1.5) before it is reused, since the server may have dropped it.
+/// </summary>
+internal sealed class SmtpConnectionPool : IAsyncDisposable
+{
+    private readonly Func<CancellationToken, Task<SessionResult>> _open;
+    private readonly SemaphoreSlim _slots;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _idleTimeout;
+    private readonly Stack<(SmtpClient Client, long Since)> _idle = new();
+    private readonly Lock _lock = new();
+    private readonly ITimer? _sweeper;
+    private readonly List<Task> _closing = [];
+    private bool _disposed;
+
+    public SmtpConnectionPool(Func<CancellationToken, Task<SessionResult>> open, int maxConnections, TimeSpan idleTimeout, TimeProvider time)
+    {
+        _open = open;
+        _slots = new SemaphoreSlim(maxConnections, maxConnections);
+        _time = time;
+        _idleTimeout = idleTimeout;
+        if (idleTimeout > TimeSpan.Zero)
+        {
+            _sweeper = time.CreateTimer(_ => Sweep(), null, idleTimeout, idleTimeout);
+        }
+    }
+
+    /// <summary>Sessions opened so far (for tests and metrics).</summary>
+    public int Opened { get; private set; }
+
+    /// <summary>Idle sessions waiting for reuse.</summary>
+    public int IdleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A session for one transaction (reused or new), or the reply explaining why none could be
+    /// opened. A session returned here must go back through <see cref="Release"/>.
+    /// </summary>
+    public async Task<SessionResult> AcquireAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (TryTakeIdle(out var client))
+            {
+                bool healthy;
+                try
+                {
+                    healthy = await IsHealthyAsync(client, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+                if (healthy)
+                {
+                    return SessionResult.Ok(client);
+                }
+                await client.DisposeAsync().ConfigureAwait(false);
+            }
+            var opened = await _open(cancellationToken).ConfigureAwait(false);
+            if (opened.Client is null)
+            {
+                _slots.Release();
+            }
+            else
+            {
+                lock (_lock)
+                {
+                    Opened++;
+                }
+            }
+            return opened;
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Returns a session: kept for reuse when it still works, else closed.</summary>
+    public void Release(SmtpClient client)
+    {
+        try
+        {
+            bool keep;
+            lock (_lock)
+            {
+                keep = !client.IsBroken && !_disposed && _idleTimeout > TimeSpan.Zero;
+                if (keep)
+                {
+                    _idle.Push((client, _time.GetTimestamp()));
+                }
+            }
+            if (!keep)
+            {
+                Close(client);
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Closes every idle session; sessions in use are closed when released.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<SmtpClient> idle;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            idle = _idle.Select(i => i.Client).ToList();
+            _idle.Clear();
+        }
+        if (_sweeper is not null)
+        {
+            await _sweeper.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (var client in idle)
+        {
+            Close(client);
+        }
+        Task[] closing;
+        lock (_lock)
+        {
+            closing = [.. _closing];
+        }
+        await Task.WhenAll(closing).ConfigureAwait(false);
+    }
+
+    private bool TryTakeIdle(out SmtpClient client)
+    {
+        var expired = new List<SmtpClient>();
+        SmtpClient? found = null;
+        lock (_lock)
+        {
+            while (_idle.TryPop(out var entry))
+            {
+                if (_time.GetElapsedTime(entry.Since) < _idleTimeout)
+                {
+                    found = entry.Client;
+                    break;
+                }
+                expired.Add(entry.Client);
+            }
+        }
+        // Closing starts I/O (QUIT): never under the lock.
+        expired.ForEach(Close);
+        client = found!;
+        return found is not null;
+    }
+
+    private static async Task<bool> IsHealthyAsync(SmtpClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await client.RsetAsync(cancellationToken).ConfigureAwait(false);
+            return reply.Code == 250;
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private void Sweep()
+    {
+        var expired = new List<SmtpClient>();
+        lock (_lock)
+        {
+            if (_disposed || _idle.Count == 0)
+            {
+                return;
+            }
+            // The stack holds the newest on top; keep those still fresh, close the rest.
+            var entries = _idle.Reverse().ToList();
+            _idle.Clear();
+            foreach (var entry in entries)
+            {
+                if (_time.GetElapsedTime(entry.Since) < _idleTimeout)
+                {
+                    _idle.Push(entry);
+                }
+                else
+                {
+                    expired.Add(entry.Client);
+                }
+            }
+        }
+        expired.ForEach(Close);
+    }
+
+    /// <summary>Closes a session in the background (QUIT under the command timeout), tracked so disposal can wait for it.</summary>
+    private void Close(SmtpClient client)
+    {
+        var task = SmtpConnector.CloseAsync(client);
+        lock (_lock)
+        {
+            _closing.RemoveAll(t => t.IsCompleted);
+            _closing.Add(task);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Reflection;
+using Slimta.Abstractions.Configuration;
+using Slimta.Abstractions.Plugins;
+using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Relaying;
+using static Slimta.Plugins.Smtp.Tests.RelayTestSupport;
+
+namespace Slimta.Plugins.Smtp.Tests;
+
+public sealed class SmtpRelayFactoryTests
+{
+    private static readonly SmtpRelayFactory Static = new(lmtp: false);
+    private static readonly SmtpRelayFactory Lmtp = new(lmtp: true);
+
+    [Fact]
+    public void Validate_MisspelledKey_NamesKeyPath()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("hots", "mx"))));
+
+        Assert.Equal("relay.out.hots", e.KeyPath);
+        Assert.Contains("unknown key", e.Message);
+    }
+
+    [Fact]
+    public void Validate_StaticWithoutHost_SaysHostIsRequired()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("port", 25))));
+
+        Assert.Equal("relay.out", e.KeyPath);
+        Assert.Contains("'host'", e.Message);
+    }
+
+    [Fact]
+    public void Validate_PortOutOfRange_NamesPort()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("port", 70000))));
+
+        Assert.Equal("relay.out.port", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_ZeroCommandTimeout_NamesKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("command_timeout", 0))));
+
+        Assert.Equal("relay.out.command_timeout", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_UnknownTlsKey_NamesNestedPath()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("tls", new (string, object)[] { ("verfy", true) }))));
+
+        Assert.Equal("relay.out.tls.verfy", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_TlsRequiredNotBoolean_NamesNestedPath()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("tls", new (string, object)[] { ("required", "maybe") }))));
+
+        Assert.Equal("relay.out.tls.required", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_CredentialsWithoutPassword_NamesCredentials()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("credentials", new (string, object)[] { ("username", "u") }))));
+
+        Assert.Equal("relay.out.credentials", e.KeyPath);
+        Assert.Contains("password", e.Message);
+    }
+
+    [Fact]
+    public void Validate_ConcurrentConnectionsZero_NamesKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("concurrent_connections", 0))));
+
+        Assert.Equal("relay.out.concurrent_connections", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_FullStaticConfigWithHostTypeKey_Passes()
+    {
+        Static.Validate(Options(
+            ("type", "static"), ("host", "smarthost.example"), ("port", 587), ("ehlo_as", "{fqdn}"),
+            ("connect_timeout", 5), ("command_timeout", 10), ("data_timeout", 20), ("idle_timeout", 0),
+            ("concurrent_connections", 3),
+            ("tls", new (string, object)[] { ("required", true), ("verify", false), ("ca_file", "ca.pem") }),
+            ("credentials", new (string, object)[] { ("username", "u"), ("password", "p") })));
+    }
+
+    [Fact]
+    public void Validate_LmtpWithoutHost_Passes()
+    {
+        Lmtp.Validate(Options(("type", "lmtp")));
+    }
+
+    [Fact]
+    public void Create_MissingCaFile_NamesCaFileKey()
+    {
+        var options = Options(("host", "mx"), ("tls", new (string, object)[] { ("ca_file", "/nonexistent/ca.pem") }));
+
+        var e = Assert.Throws<ConfigException>(() => Static.Create(options, Context()));
+
+        Assert.Equal("relay.out.tls.ca_file", e.KeyPath);
+    }
+
+    [Fact]
+    public void Register_Plugin_AddsStaticAndLmtpRelays()
+    {
+        var registry = new RecordingRegistry();
+        var attribute = typeof(SmtpRelayPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>();
+
+        new SmtpRelayPlugin().Register(registry);
+
+        Assert.Equal(typeof(SmtpRelayPlugin), attribute?.EntryType);
+        Assert.Equal(["lmtp", "static"], registry.Relays.Order(StringComparer.Ordinal));
+    }
+
+    private sealed class RecordingRegistry : IPluginRegistry
+    {
+        public List<string> Relays { get; } = [];
+
+        public void AddRelay(string type, IComponentFactory<IRelay> factory) => Relays.Add(type);
+
+        public void AddStorage(string type, IComponentFactory<IQueueStorage> factory) => throw new InvalidOperationException(type);
+
+        public void AddQueueType(string type, IQueueTypeFactory factory) => throw new InvalidOperationException(type);
+
+        public void AddQueuePolicy(string type, IComponentFactory<IQueuePolicy> factory) => throw new InvalidOperationException(type);
+
+        public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
+
+        public void AddEdge(string type, IEdgeFactory factory) => throw new InvalidOperationException(type);
+    }
+}
