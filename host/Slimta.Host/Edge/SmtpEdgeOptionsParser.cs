@@ -34,12 +34,12 @@ public static class SmtpEdgeOptionsParser
     {
         ArgumentNullException.ThrowIfNull(options);
         RefuseLater(options, LaterKeys);
-        options.RequireKnownKeys(Keys);
+        options.RequireKnownKeys([.. Keys, .. LaterKeys]);
         var rules = options.GetSection("rules");
         if (rules is not null)
         {
             RefuseLater(rules, LaterRuleKeys);
-            rules.RequireKnownKeys(RuleKeys);
+            rules.RequireKnownKeys([.. RuleKeys, .. LaterRuleKeys]);
         }
         var hostname = options.GetString("hostname");
         if (hostname is not null && string.IsNullOrWhiteSpace(hostname))
@@ -77,8 +77,7 @@ public static class SmtpEdgeOptionsParser
                 continue;
             }
             // An explicit "off" asks for nothing we lack.
-            var node = options.Map[key];
-            if (node is ConfigScalar { Value: null } || (node is ConfigScalar && !options.GetBoolean(key, true)))
+            if (options.Map[key] is ConfigScalar scalar && (scalar.Value is null || scalar.Value.ToLowerInvariant() is "false" or "no" or "off" or "0"))
             {
                 continue;
             }
