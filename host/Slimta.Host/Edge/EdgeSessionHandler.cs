@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Slimta.Abstractions.Envelopes;
+using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Relaying;
+using Slimta.Smtp.Server;
+
+namespace Slimta.Host.Edge;
+
+/// <summary>The MTA side of an SMTP edge session: address rules, then the queue.</summary>
+internal sealed class EdgeSessionHandler : ISmtpServerHandler
+{
+    private static readonly Reply QueueFailed = new(451, "4.3.0", "Local error in processing, try again later");
+
+    private readonly SmtpEdgeOptions _options;
+    private readonly IQueue _queue;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public EdgeSessionHandler(SmtpEdgeOptions options, IQueue queue, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _queue = queue;
+        _time = time;
+        _logger = logger;
+    }
+
+    public ValueTask<Reply?> CheckSenderAsync(SmtpSessionInfo session, SmtpTransaction transaction, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_options.Senders.IsAllowed(transaction.Sender)
+            ? null
+            : new Reply(550, "5.7.1", $"Sender <{transaction.Sender}> not allowed"));
+
+    public ValueTask<Reply?> CheckRecipientAsync(SmtpSessionInfo session, SmtpTransaction transaction, string recipient, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_options.Recipients.IsAllowed(recipient)
+            ? null
+            : new Reply(550, "5.7.1", $"Recipient <{recipient}> not allowed"));
+
+    public async ValueTask<Reply> DeliverAsync(SmtpSessionInfo session, SmtpTransaction transaction, RawMessage message, CancellationToken cancellationToken)
+    {
+        var remote = session.RemoteEndPoint as IPEndPoint;
+        var envelope = new Envelope(transaction.Sender, transaction.Recipients, message)
+        {
+            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, null, session.EhloName, session.Protocol, null),
+            ReceivedAt = _time.GetUtcNow(),
+            SmtpUtf8 = transaction.SmtpUtf8,
+            BodyType = transaction.BodyType,
+        };
+        IReadOnlyList<QueueResult> results;
+        try
+        {
+            results = await _queue.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogError(ex, "Queueing a message from {Client} failed", remote?.Address);
+            return QueueFailed;
+        }
+        return ReplyFor(results, envelope, remote);
+    }
+
+    private Reply ReplyFor(IReadOnlyList<QueueResult> results, Envelope envelope, IPEndPoint? remote)
+    {
+        if (results.Count == 0)
+        {
+            _logger.LogError("The queue returned no result for a message from {Client}", remote?.Address);
+            return QueueFailed;
+        }
+        foreach (var result in results)
+        {
+            if (!result.IsAccepted)
+            {
+                _logger.LogWarning("Message from {Client} not accepted by the queue: {Reply}", remote?.Address, result.Reply?.ToString() ?? "no reply");
+                return result.Reply ?? QueueFailed;
+            }
+        }
+        var first = results[0];
+        foreach (var result in results)
+        {
+            _logger.LogInformation("Accepted message {QueueId} from {Client} ({EhloName}): sender <{Sender}>, {RecipientCount} recipient(s), {Size} bytes",
+                result.Id, remote?.Address, envelope.Client.EhloName, result.Envelope.Sender, result.Envelope.Recipients.Count, result.Envelope.Message.Length);
+        }
+        // A proxy queue hands back the next hop's reply: the client sees what really happened.
+        return first.Reply ?? new Reply(250, "2.6.0", $"{first.Id} Message accepted");
+    }
+}

@@ -1,0 +1,170 @@
+using System.Net;
+using Slimta.Abstractions.Configuration;
+using Slimta.Host.Edge;
+
+namespace Slimta.Host.Tests.Edge;
+
+public class SmtpEdgeFactoryTests
+{
+    private static Dictionary<string, object?> Listener(object port) => new() { ["interface"] = "127.0.0.1", ["port"] = port };
+
+    private static ConfigException Invalid(Dictionary<string, object?> entries) =>
+        Assert.Throws<ConfigException>(() => new SmtpEdgeFactory().Validate(ConfigBuilder.Edge(entries)));
+
+    [Fact]
+    public void Validate_Minimal_UsesDefaults()
+    {
+        var options = SmtpEdgeOptionsParser.Parse(ConfigBuilder.Edge(new() { ["listener"] = Listener(25) }));
+        Assert.Equal(new SmtpListenerOptions(IPAddress.Loopback, 25), Assert.Single(options.Listeners));
+        Assert.Equal(10485760, options.MaxSize);
+        Assert.True(options.MaxRecipients >= 100);
+        Assert.Equal("{fqdn} ESMTP Slimta", options.Banner);
+        Assert.True(options.Senders.IsEmpty);
+        Assert.True(options.Recipients.IsEmpty);
+    }
+
+    [Fact]
+    public void Validate_FullOptions_AreRead()
+    {
+        var options = SmtpEdgeOptionsParser.Parse(ConfigBuilder.Edge(new()
+        {
+            ["listeners"] = new[] { Listener(25), new Dictionary<string, object?> { ["interface"] = "::1", ["port"] = 587 } },
+            ["hostname"] = "mx.{fqdn}",
+            ["max_size"] = 1048576,
+            ["max_recipients"] = 200,
+            ["max_connections"] = 5,
+            ["max_errors"] = 3,
+            ["command_timeout"] = 30,
+            ["data_timeout"] = "0.5",
+            ["rules"] = new Dictionary<string, object?>
+            {
+                ["banner"] = "{hostname} ready",
+                ["only_recipients"] = new[] { "@example.test", "boss@other.test" },
+                ["regex_senders"] = new[] { @".*@client\.test" },
+                ["lookup_recipients"] = new Dictionary<string, object?> { ["type"] = "config", ["map"] = new Dictionary<string, object?> { ["a@example.test"] = "x" } },
+            },
+        }));
+        Assert.Equal(2, options.Listeners.Count);
+        Assert.Equal(IPAddress.IPv6Loopback, options.Listeners[1].Address);
+        Assert.Equal(1048576, options.MaxSize);
+        Assert.Equal(200, options.MaxRecipients);
+        Assert.Equal(5, options.MaxConnections);
+        Assert.Equal(3, options.MaxErrors);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.CommandTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.DataTimeout);
+        Assert.Equal("{hostname} ready", options.Banner);
+        Assert.True(options.Recipients.IsAllowed("A@Example.Test"));
+        Assert.False(options.Recipients.IsAllowed("b@example.test"));
+        Assert.False(options.Recipients.IsAllowed("a@sub.example.test"));
+        Assert.True(options.Senders.IsAllowed("x@client.test"));
+        Assert.False(options.Senders.IsAllowed("x@client.test.evil"));
+    }
+
+    [Theory]
+    [InlineData("tls")]
+    [InlineData("proxyprotocol")]
+    [InlineData("tls_immediately")]
+    public void Validate_LaterFeatureKey_IsNotSupportedYet(string key)
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), [key] = key == "tls" ? new Dictionary<string, object?> { ["certfile"] = "c.pem" } : "true" });
+        Assert.Equal($"edge.inbound.{key}", ex.KeyPath);
+        Assert.Contains("not supported yet", ex.Message);
+    }
+
+    [Fact]
+    public void Validate_LaterFeatureSwitchedOff_IsAllowed()
+    {
+        new SmtpEdgeFactory().Validate(ConfigBuilder.Edge(new() { ["listener"] = Listener(25), ["proxyprotocol"] = "false" }));
+    }
+
+    [Theory]
+    [InlineData("dnsbl")]
+    [InlineData("reject_spf")]
+    [InlineData("lookup_credentials")]
+    [InlineData("reject_spam")]
+    [InlineData("require_tls")]
+    public void Validate_LaterRuleKey_IsNotSupportedYet(string key)
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["rules"] = new Dictionary<string, object?> { [key] = "zen.example.test" } });
+        Assert.Equal($"edge.inbound.rules.{key}", ex.KeyPath);
+        Assert.Contains("not supported yet", ex.Message);
+    }
+
+    [Fact]
+    public void Validate_UnknownKey_NamesItsPath()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["max_sise"] = 10 });
+        Assert.Equal("edge.inbound.max_sise", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_UnknownRuleKey_NamesItsPath()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["rules"] = new Dictionary<string, object?> { ["only_sender"] = "a@b" } });
+        Assert.Equal("edge.inbound.rules.only_sender", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_NoListener_IsError()
+    {
+        var ex = Invalid(new() { ["hostname"] = "mx" });
+        Assert.Contains("listener", ex.Message);
+    }
+
+    [Fact]
+    public void Validate_BothListenerKeys_IsError()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["listeners"] = new[] { Listener(26) } });
+        Assert.Equal("edge.inbound.listeners", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_BadPort_NamesListenerPath()
+    {
+        var ex = Invalid(new() { ["listeners"] = new[] { Listener(25), Listener(70000) } });
+        Assert.Equal("edge.inbound.listeners.1.port", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_BadInterface_IsError()
+    {
+        var ex = Invalid(new() { ["listener"] = new Dictionary<string, object?> { ["interface"] = "not-an-ip", ["port"] = 25 } });
+        Assert.Equal("edge.inbound.listener.interface", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_TooFewRecipients_IsError()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["max_recipients"] = 50 });
+        Assert.Equal("edge.inbound.max_recipients", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_BadRegex_NamesItsIndex()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["rules"] = new Dictionary<string, object?> { ["regex_recipients"] = new[] { "ok", "(unclosed" } } });
+        Assert.Equal("edge.inbound.rules.regex_recipients.1", ex.KeyPath);
+    }
+
+    [Theory]
+    [InlineData("redis", "not supported yet")]
+    [InlineData("sqlite3", "not supported yet")]
+    [InlineData("ldap", "unknown lookup type")]
+    public void Validate_LookupTypeOtherThanConfig_IsError(string type, string message)
+    {
+        var ex = Invalid(new()
+        {
+            ["listener"] = Listener(25),
+            ["rules"] = new Dictionary<string, object?> { ["lookup_senders"] = new Dictionary<string, object?> { ["type"] = type } },
+        });
+        Assert.Equal("edge.inbound.rules.lookup_senders.type", ex.KeyPath);
+        Assert.Contains(message, ex.Message);
+    }
+
+    [Fact]
+    public void Validate_ZeroTimeout_IsError()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["command_timeout"] = 0 });
+        Assert.Equal("edge.inbound.command_timeout", ex.KeyPath);
+    }
+}
