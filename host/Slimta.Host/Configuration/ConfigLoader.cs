@@ -8,21 +8,24 @@ namespace Slimta.Host.Configuration;
 /// </summary>
 public static class ConfigLoader
 {
-    /// <summary>Where slimta.conf is looked for when no <c>-c FILE</c> is given, in order.</summary>
-    public static IReadOnlyList<string> DefaultSearchPaths { get; } =
-    [
-        Path.GetFullPath("slimta.conf"),
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".slimta", "slimta.conf"),
-        "/etc/slimta/slimta.conf",
-    ];
+    /// <summary>Where slimta.conf is looked for when no <c>-c FILE</c> is given, in order (for the current directory and user).</summary>
+    public static IReadOnlyList<string> DefaultSearchPaths => SearchPaths(Directory.GetCurrentDirectory(), HomeDirectory);
 
     /// <summary>The first of <see cref="DefaultSearchPaths"/> that exists, or null.</summary>
-    public static string? FindDefault()
-    {
-        // ./slimta.conf is relative to the current directory at call time, not at type load.
-        string[] candidates = [Path.GetFullPath("slimta.conf"), .. DefaultSearchPaths.Skip(1)];
-        return candidates.FirstOrDefault(File.Exists);
-    }
+    public static string? FindDefault() => FindDefault(Directory.GetCurrentDirectory(), HomeDirectory);
+
+    /// <summary>The first existing of ./slimta.conf, ~/.slimta/slimta.conf, /etc/slimta/slimta.conf for the given directories.</summary>
+    internal static string? FindDefault(string currentDirectory, string homeDirectory) =>
+        SearchPaths(currentDirectory, homeDirectory).FirstOrDefault(File.Exists);
+
+    private static string HomeDirectory => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    private static string[] SearchPaths(string currentDirectory, string homeDirectory) =>
+    [
+        Path.Combine(currentDirectory, "slimta.conf"),
+        Path.Combine(homeDirectory, ".slimta", "slimta.conf"),
+        "/etc/slimta/slimta.conf",
+    ];
 
     /// <summary>Loads and validates a configuration file.</summary>
     /// <param name="path">The file.</param>

@@ -10,16 +10,20 @@ internal sealed class ConfigReadContext
 {
     private readonly List<string> _chain = [];
 
-    /// <summary>Reads <paramref name="fullPath"/> as the node at <paramref name="keyPath"/>.</summary>
-    public ConfigNode ReadInclude(string fullPath, string keyPath, SourceLocation? includedFrom, ConfigFormat? defaultFormat)
+    /// <summary>
+    /// Reads <paramref name="fullPath"/> as the node at <paramref name="keyPath"/>. Problems with the
+    /// include itself are reported at <paramref name="errorPath"/> (default: <paramref name="keyPath"/>).
+    /// </summary>
+    public ConfigNode ReadInclude(string fullPath, string keyPath, SourceLocation? includedFrom, ConfigFormat? defaultFormat, string? errorPath = null)
     {
+        var includePath = errorPath ?? keyPath;
         if (_chain.Contains(fullPath, StringComparer.Ordinal))
         {
-            throw new ConfigException(keyPath, $"include cycle: {string.Join(" -> ", _chain.Append(fullPath))}", includedFrom);
+            throw new ConfigException(includePath, $"include cycle: {string.Join(" -> ", _chain.Append(fullPath))}", includedFrom);
         }
         if (!File.Exists(fullPath))
         {
-            throw new ConfigException(keyPath, $"included file not found: {fullPath}", includedFrom);
+            throw new ConfigException(includePath, $"included file not found: {fullPath}", includedFrom);
         }
         ConfigFormat format;
         try
@@ -38,7 +42,7 @@ internal sealed class ConfigReadContext
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException(keyPath, $"cannot read included file {fullPath}: {ex.Message}", includedFrom, ex);
+            throw new ConfigException(includePath, $"cannot read included file {fullPath}: {ex.Message}", includedFrom, ex);
         }
         return Read(text, format, fullPath, System.IO.Path.GetDirectoryName(fullPath)!, keyPath);
     }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Slimta.Abstractions.Configuration;
 using Tomlyn;
 using Tomlyn.Model;
+using Tomlyn.Parsing;
 using Tomlyn.Serialization;
 
 namespace Slimta.Host.Configuration;
@@ -35,7 +36,9 @@ internal sealed partial class TomlConfigReader
         TomlTable table;
         try
         {
-            var options = new TomlSerializerOptions { MetadataStore = _metadata, SourceName = _file };
+            // Semantic validation first: the untyped model would keep the last of two equal keys.
+            SyntaxParser.ParseStrict(text, _file, validate: true);
+            var options = new TomlSerializerOptions { MetadataStore = _metadata, SourceName = _file, DuplicateKeyHandling = TomlDuplicateKeyHandling.Error };
             table = TomlSerializer.Deserialize<TomlTable>(text, options) ?? new TomlTable();
         }
         catch (TomlException ex)
@@ -43,11 +46,11 @@ internal sealed partial class TomlConfigReader
             throw new ConfigException(keyPath, $"invalid TOML: {FirstLine(ex.Message)}", new SourceLocation(_file, ex.Line ?? 0), ex);
         }
         var includes = new List<ConfigNode>();
-        if (keyPath.Length == 0 && table.TryGetValue(IncludeKey, out var include))
+        if (table.TryGetValue(IncludeKey, out var include))
         {
-            includes.AddRange(ReadIncludes(include, LocationOf(table, IncludeKey)));
+            includes.AddRange(ReadIncludes(include, keyPath, LocationOf(table, IncludeKey)));
         }
-        var own = ConvertTable(table, keyPath, new SourceLocation(_file, 1), skipInclude: keyPath.Length == 0);
+        var own = ConvertTable(table, keyPath, new SourceLocation(_file, 1), skipInclude: true);
         var result = own;
         if (includes.Count > 0)
         {
@@ -62,24 +65,24 @@ internal sealed partial class TomlConfigReader
         return result;
     }
 
-    private IEnumerable<ConfigNode> ReadIncludes(object value, SourceLocation? location)
+    private IEnumerable<ConfigNode> ReadIncludes(object value, string keyPath, SourceLocation? location)
     {
         IEnumerable<object?> files = value switch
         {
             string one => [one],
             TomlArray many => many,
-            _ => throw new ConfigException(IncludeKey, "expected a file name or a list of file names", location),
+            _ => throw new ConfigException(ConfigNode.Combine(keyPath, IncludeKey), "expected a file name or a list of file names", location),
         };
         foreach (var file in files)
         {
             if (file is not string name || name.Length == 0)
             {
-                throw new ConfigException(IncludeKey, "expected a file name or a list of file names", location);
+                throw new ConfigException(ConfigNode.Combine(keyPath, IncludeKey), "expected a file name or a list of file names", location);
             }
-            var node = _context.ReadInclude(System.IO.Path.GetFullPath(name, _baseDirectory), string.Empty, location, ConfigFormat.Toml);
+            var node = _context.ReadInclude(System.IO.Path.GetFullPath(name, _baseDirectory), keyPath, location, ConfigFormat.Toml, errorPath: ConfigNode.Combine(keyPath, IncludeKey));
             yield return node is ConfigMap
                 ? node
-                : throw new ConfigException(IncludeKey, $"the included file {name} must hold a mapping, not {node.KindName}", location);
+                : throw new ConfigException(ConfigNode.Combine(keyPath, IncludeKey), $"the included file {name} must hold a mapping, not {node.KindName}", location);
         }
     }
 
