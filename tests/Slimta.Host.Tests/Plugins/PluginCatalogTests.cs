@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.Loader;
 using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Plugins;
@@ -32,15 +33,36 @@ public sealed class PluginCatalogTests
     }
 
     [Fact]
-    public void LoadDirectory_Plugin_SharesTheAbstractionsWithTheHost()
+    public void LoadDirectory_PluginShippingItsOwnContractCopies_StillGetsTheHostsAssemblies()
     {
+        // A plugin folder that (wrongly) carries Slimta.Abstractions, the logging abstractions and
+        // Slimta.Smtp next to it: the shared assemblies must still come from the host, or the
+        // plugin's types would not be the host's IRelay / ILogger.
+        var root = TestPaths.NewTempDir();
+        var folder = Path.Combine(root, JsonOld);
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(Path.Combine(TestPaths.TestPluginsDir, JsonOld)))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        string[] shared = ["Slimta.Abstractions", "Slimta.Smtp", "Microsoft.Extensions.Logging.Abstractions"];
+        foreach (var name in shared)
+        {
+            File.Copy(Path.Combine(AppContext.BaseDirectory, name + ".dll"), Path.Combine(folder, name + ".dll"));
+        }
         using var catalog = new PluginCatalog();
-        catalog.LoadDirectory(TestPaths.TestPluginsDir);
+
+        catalog.LoadDirectory(root);
 
         var plugin = catalog.FindLoaded(JsonOld)!;
-        var abstractions = plugin.Assembly.GetReferencedAssemblies().Single(a => a.Name == "Slimta.Abstractions");
-        var loaded = AssemblyLoadContext.GetLoadContext(plugin.Assembly)!.LoadFromAssemblyName(abstractions);
-        Assert.Same(typeof(IRelay).Assembly, loaded);
+        Assert.True(plugin.IsRegistered);
+        var context = AssemblyLoadContext.GetLoadContext(plugin.Assembly)!;
+        foreach (var name in shared)
+        {
+            var assemblyName = new AssemblyName(name);
+            Assert.Same(AssemblyLoadContext.Default.LoadFromAssemblyName(assemblyName), context.LoadFromAssemblyName(assemblyName));
+        }
+        Assert.IsAssignableFrom<IComponentFactory<IRelay>>(catalog.Registry.GetRelay("json_old", "relay.x.type"));
     }
 
     [Fact]
