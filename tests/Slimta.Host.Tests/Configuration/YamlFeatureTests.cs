@@ -193,4 +193,28 @@ public sealed class YamlFeatureTests
         Assert.Contains("invalid YAML", ex.Message, StringComparison.Ordinal);
         Assert.True(ex.Location!.Line >= 2);
     }
+
+    [Fact]
+    public void Include_TomlFileFromYaml_IsReadAsToml()
+    {
+        var dir = TestPaths.NewTempDir();
+        File.WriteAllText(Path.Combine(dir, "relays.toml"), "[out]\ntype = \"static\"\nport = 25\n");
+        File.WriteAllText(Path.Combine(dir, "slimta.yaml"), SampleConfigs.MinimalYaml + "\nrelay: !include relays.toml\n");
+
+        var config = ConfigLoader.LoadFile(Path.Combine(dir, "slimta.yaml"));
+
+        var port = config.Relays["out"].Options.Map["port"]!;
+        Assert.Equal(("relay.out.port", "25"), (port.Path, ((ConfigScalar)port).Value));
+        Assert.Equal(new SourceLocation(Path.Combine(dir, "relays.toml"), 3), port.Location);
+    }
+
+    [Fact]
+    public void LoadFile_Missing_FailsNamingTheFile()
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "slimta.conf");
+
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(path));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+    }
 }
