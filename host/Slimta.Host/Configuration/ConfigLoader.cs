@@ -35,16 +35,7 @@ public static class ConfigLoader
     {
         var full = Path.GetFullPath(path);
         var resolved = ConfigFormats.Resolve(full, format);
-        string text;
-        try
-        {
-            text = File.ReadAllText(full);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException(string.Empty, $"cannot read the configuration file {full}: {ex.Message}", null, ex);
-        }
-        return Load(text, resolved, full, Path.GetDirectoryName(full)!);
+        return Load(ReadText(full), resolved, full, Path.GetDirectoryName(full)!);
     }
 
     /// <summary>Loads and validates configuration text (for tests and embedded defaults).</summary>
@@ -60,7 +51,19 @@ public static class ConfigLoader
     {
         var full = Path.GetFullPath(path);
         var resolved = ConfigFormats.Resolve(full, format);
-        return ReadRoot(File.ReadAllText(full), resolved, full, Path.GetDirectoryName(full)!);
+        return ReadRoot(ReadText(full), resolved, full, Path.GetDirectoryName(full)!);
+    }
+
+    private static string ReadText(string full)
+    {
+        try
+        {
+            return File.ReadAllText(full);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(string.Empty, $"cannot read the configuration file {full}: {ex.Message}", null, ex);
+        }
     }
 
     private static SlimtaConfig Load(string text, ConfigFormat format, string file, string directory) =>
