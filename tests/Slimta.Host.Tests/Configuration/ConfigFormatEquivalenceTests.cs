@@ -56,12 +56,12 @@ public sealed class ConfigFormatEquivalenceTests
     {
         var config = LoadYaml(SampleConfigs.Yaml);
 
-        var maximum = config.Queues["outbound"].Retry!;
+        var retry = config.Queues["outbound"].Retry!;
         var node = config.Root["queue"] is ConfigMap q && q["outbound"] is ConfigMap o && o["retry"] is ConfigMap r ? r["maximum"] : null;
         Assert.NotNull(node);
         Assert.Equal("queue.outbound.retry.maximum", node!.Path);
         Assert.Equal(new SourceLocation("test.yaml", 43), node.Location);
-        Assert.Equal("queue.outbound.retry", maximum.Path);
+        Assert.Equal("queue.outbound.retry", retry.Path);
     }
 
     [Fact]
