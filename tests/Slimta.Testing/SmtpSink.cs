@@ -59,12 +59,17 @@ public sealed class SmtpSink : IAsyncDisposable
     }
 
     /// <summary>Starts smtp-sink with extra switches (placed before the address).</summary>
-    public static async Task<SmtpSink> StartAsync(params string[] extraArgs)
+    public static Task<SmtpSink> StartAsync(params string[] extraArgs) => StartCoreAsync(null, extraArgs);
+
+    /// <summary>Starts smtp-sink on a given port (for a next hop that comes up after mail was queued).</summary>
+    public static Task<SmtpSink> StartOnPortAsync(int port, params string[] extraArgs) => StartCoreAsync(port, extraArgs);
+
+    private static async Task<SmtpSink> StartCoreAsync(int? fixedPort, string[] extraArgs)
     {
         var exe = File.Exists("/usr/sbin/smtp-sink") ? "/usr/sbin/smtp-sink" : "smtp-sink";
         Exception? last = null;
         // FreePort hands out a port that another process may grab before smtp-sink binds it; try again then.
-        for (int attempt = 0; attempt < 5; attempt++)
+        for (int attempt = 0; attempt < (fixedPort is null ? 5 : 1); attempt++)
         {
             var dir = TestPaths.NewTempDir("smtp-sink");
             // smtp-sink drops to 'nobody' before it writes dumps.
@@ -72,7 +77,7 @@ public sealed class SmtpSink : IAsyncDisposable
             {
                 File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
             }
-            int port = FreePort.Next();
+            int port = fixedPort ?? FreePort.Next();
             var psi = new ProcessStartInfo(exe)
             {
                 RedirectStandardOutput = true,

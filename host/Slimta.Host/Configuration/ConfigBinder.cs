@@ -1,6 +1,8 @@
 using System.Collections.ObjectModel;
 using Slimta.Abstractions.Configuration;
 
+using Slimta.Host.Queueing;
+
 namespace Slimta.Host.Configuration;
 
 /// <summary>
@@ -134,15 +136,9 @@ internal static class ConfigBinder
         var retry = queue.GetSection("retry") ?? new ComponentOptions(ConfigMap.Empty(queue.PathOf("retry")));
         retry.RequireKnownKeys("delay", "maximum");
         var delay = retry.GetString("delay") ?? RetryConfig.DefaultDelay;
-        try
-        {
-            RetryDelayExpression.Evaluate(delay, 1);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ConfigException(retry.PathOf("delay"), ex.Message, retry.Map["delay"]?.Location ?? retry.Map.Location, ex);
-        }
         int? maximum = retry.GetString("maximum") is null ? null : retry.GetInt32("maximum", 0, 0);
+        // Compiling the schedule checks the expression now, so a bad one fails the load with its path.
+        RetrySchedule.Create(delay, maximum ?? 0, retry.Path, retry.Map["delay"]?.Location ?? retry.Map.Location);
         return new RetryConfig(delay, maximum, retry.Path);
     }
 

@@ -79,36 +79,10 @@ public sealed class SlimtaServer : IAsyncDisposable
             var registry = catalog.Registry;
 
             // 1. Validate everything (no side effects) so a bad config fails before anything exists.
-            var retries = new Dictionary<string, RetrySchedule?>(StringComparer.Ordinal);
-            foreach (var relay in config.Relays.Values)
-            {
-                registry.GetRelay(relay.Options).Validate(relay.Options);
-            }
-            foreach (var queue in config.Queues.Values)
-            {
-                if (registry.IsStorage(queue.Type))
-                {
-                    registry.GetStorage(queue.Options).Validate(queue.Options);
-                }
-                else
-                {
-                    registry.GetQueueType(queue.Options).Validate(queue.Options);
-                }
-                foreach (var policy in queue.Policies)
-                {
-                    registry.GetQueuePolicy(policy).Validate(policy);
-                }
-                retries[queue.Name] = queue.Retry is { } r
-                    ? RetrySchedule.Create(r.Delay, r.Maximum ?? 0, r.Path, queue.Options.Map["retry"]?.Location)
-                    : null;
-            }
-            if (!options.NoEdge)
-            {
-                foreach (var edge in config.Edges.Values)
-                {
-                    registry.GetEdge(edge.Options).Validate(edge.Options);
-                }
-            }
+            ComponentValidator.ValidateAll(config, registry);
+            var retries = config.Queues.Values.ToDictionary(
+                q => q.Name,
+                q => q.Retry is { } r ? RetrySchedule.Create(r.Delay, r.Maximum ?? 0, r.Path, q.Options.Map["retry"]?.Location) : null);
 
             // 2. Create: relays, then queues (bounce queues wired once all exist), then edges.
             var relays = new Dictionary<string, IRelay>(StringComparer.Ordinal);

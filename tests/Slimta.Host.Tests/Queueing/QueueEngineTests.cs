@@ -204,6 +204,8 @@ public sealed class QueueEngineTests
     [InlineData("nosuchfunction(x)", "queue.q.retry.delay")]
     [InlineData("-5", "queue.q.retry.delay")]
     [InlineData("x > 1", "queue.q.retry.delay")]
+    [InlineData("300*(x", "queue.q.retry.delay")]
+    [InlineData("'text'", "queue.q.retry.delay")]
     public void RetryScheduleCreate_BadExpression_ConfigErrorNamesKeyPath(string expression, string path)
     {
         var e = Assert.Throws<ConfigException>(() => RetrySchedule.Create(expression, 3, "queue.q.retry"));
@@ -217,6 +219,7 @@ public sealed class QueueEngineTests
     [InlineData("min(60*pow(2, x), 3600)", 10, 3600)]
     [InlineData("ceil(x/2)*10", 3, 20)]
     [InlineData("300", 7, 300)]
+    [InlineData("Max(x, 5) + sqrt(16)", 1, 9)]
     public void RetryScheduleDelayAfter_SlimtaExpressions_GiveSlimtaDelays(string expression, int attempts, double seconds)
     {
         Assert.Equal(TimeSpan.FromSeconds(seconds), RetrySchedule.Create(expression, 5, "queue.q.retry").DelayAfter(attempts));
