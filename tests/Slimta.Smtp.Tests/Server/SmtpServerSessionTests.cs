@@ -363,6 +363,26 @@ public class SmtpServerSessionTests
     }
 
     [Fact]
+    public async Task RunAsync_StopWhilePipelinedCommandsBeforeData_StillFinishesMessage()
+    {
+        await using var h = new SessionHarness();
+        h.Handler.Recipient = _ =>
+        {
+            h.Stopping.Cancel();
+            return null;
+        };
+        await h.GreetAsync();
+        await h.SendAsync("MAIL FROM:<a@b.test>\r\nRCPT TO:<b@c.test>\r\nDATA\r\n");
+        await h.ExpectAsync("250 2.1.0");
+        await h.ExpectAsync("250 2.1.5");
+        await h.ExpectAsync("354");
+        await h.SendAsync("hello\r\n.\r\n");
+        await h.ExpectAsync("250 2.6.0");
+        await h.ExpectAsync("421 4.3.2");
+        Assert.Single(h.Handler.Messages);
+    }
+
+    [Fact]
     public async Task RunAsync_ClientDisconnectsInData_EndsWithoutDelivery()
     {
         await using var h = new SessionHarness();
