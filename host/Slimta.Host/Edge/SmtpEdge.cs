@@ -229,7 +229,9 @@ public sealed class SmtpEdge : IEdge
             var stream = new NetworkStream(client, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
             {
-                var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+                // Zero-byte reads: an idle session holds no read buffer while it waits, which
+                // keeps thousands of idle connections cheap.
+                var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
                 var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 1024, leaveOpen: true));
                 var info = new SmtpSessionInfo(client.RemoteEndPoint);
                 using (var session = new SmtpServerSession(new StreamDuplexPipe(input, output), info, _serverOptions, _handler, _time, _logger))

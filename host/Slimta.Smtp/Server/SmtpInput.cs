@@ -49,17 +49,18 @@ internal sealed class SmtpInput
         {
             return false;
         }
-        while (!_buffer.IsEmpty)
+        long used = 0;
+        foreach (var segment in _buffer)
         {
-            var span = _buffer.FirstSpan;
-            int used = decoder.Decode(span);
-            _buffer = _buffer.Slice(used);
+            // The decoder takes a whole segment unless the data ends inside it.
+            used += decoder.Decode(segment.Span);
             if (decoder.IsComplete)
             {
-                return true;
+                break;
             }
         }
-        return false;
+        _buffer = _buffer.Slice(used);
+        return decoder.IsComplete;
     }
 
     /// <summary>Releases what was consumed and waits for more input.</summary>

@@ -71,8 +71,7 @@ public sealed partial class SmtpServerSession : IDisposable
     {
         _stopping = stopping;
         _aborted = cancellationToken;
-        using var wait = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        _wait = wait;
+        _wait = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         // Registered on the outer tokens, not linked: TryReset on a linked source's parent would
         // drop the link. Stopping only interrupts waits outside DATA.
         using var onStop = stopping.Register(static s => ((SmtpServerSession)s!).CancelWaitIfIdle(), this);
@@ -121,7 +120,9 @@ public sealed partial class SmtpServerSession : IDisposable
         {
             _input.Release();
             await FinalFlushAsync().ConfigureAwait(false);
-            _wait = null;
+            onStop.Dispose();
+            onAbort.Dispose();
+            _wait.Dispose();
         }
     }
 
@@ -164,6 +165,21 @@ public sealed partial class SmtpServerSession : IDisposable
     private async ValueTask<WaitOutcome> WaitForInputAsync(TimeSpan timeout)
     {
         var wait = _wait!;
+        if (wait.IsCancellationRequested && !_aborted.IsCancellationRequested && (_inData || !_stopping.IsCancellationRequested))
+        {
+            // Canceled for a reason that does not apply to this wait: a stop that came while
+            // the commands before DATA were processed, or a timer that fired just after the
+            // previous wait ended. Every wait gets its own full timeout.
+            wait = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+            var old = _wait!;
+            _wait = wait;
+            old.Dispose();
+            if (!_inData && _stopping.IsCancellationRequested)
+            {
+                // The stop callback may have hit the old source just before the swap.
+                wait.Cancel();
+            }
+        }
         // Armed before the flush: once the client has seen our reply, the timer is running.
         wait.CancelAfter(timeout);
         try
@@ -177,7 +193,7 @@ public sealed partial class SmtpServerSession : IDisposable
         }
         _aborted.ThrowIfCancellationRequested();
         // A false return means the timer fired right after the input arrived; the next wait
-        // then ends at once as a timeout, which is the right answer at that moment anyway.
+        // replaces the source.
         wait.TryReset();
         return WaitOutcome.Ready;
     }

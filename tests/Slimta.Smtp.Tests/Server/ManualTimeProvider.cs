@@ -5,7 +5,46 @@ internal sealed class ManualTimeProvider : TimeProvider
 {
     private readonly object _lock = new();
     private readonly List<ManualTimer> _timers = [];
+    private readonly List<(int Count, TaskCompletionSource Done)> _armWaiters = [];
     private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private int _armed;
+
+    /// <summary>How many times a timer was set to a finite due time.</summary>
+    public int ArmedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _armed;
+            }
+        }
+    }
+
+    /// <summary>Completes once timers were armed <paramref name="count"/> times in total.</summary>
+    public Task WhenArmedAsync(int count)
+    {
+        lock (_lock)
+        {
+            if (_armed >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _armWaiters.Add((count, done));
+            return done.Task;
+        }
+    }
+
+    private void OnArmed()
+    {
+        _armed++;
+        foreach (var waiter in _armWaiters.Where(w => w.Count <= _armed).ToList())
+        {
+            _armWaiters.Remove(waiter);
+            waiter.Done.SetResult();
+        }
+    }
 
     public override DateTimeOffset GetUtcNow()
     {
@@ -56,6 +95,10 @@ internal sealed class ManualTimeProvider : TimeProvider
             lock (owner._lock)
             {
                 Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
+                if (Due is not null)
+                {
+                    owner.OnArmed();
+                }
             }
             return true;
         }

@@ -329,7 +329,16 @@ public class SmtpServerSessionTests
         await h.ExpectAsync("250");
         await h.ExpectAsync("250");
         await h.ExpectAsync("354");
+        // The data timer is armed before 354 is flushed. After the partial line is read it is
+        // armed once more: wait for that, then move the clock. 61 s is far below the 5-minute
+        // command timeout, so only the data timeout can fire.
+        int armed = h.Time.ArmedCount;
+        h.Time.Advance(TimeSpan.FromSeconds(59));
         await h.SendAsync("partial");
+        await h.Time.WhenArmedAsync(armed + 1).WaitAsync(TimeSpan.FromSeconds(10));
+        h.Time.Advance(TimeSpan.FromSeconds(59));
+        await h.SendAsync(" more");
+        await h.Time.WhenArmedAsync(armed + 2).WaitAsync(TimeSpan.FromSeconds(10));
         h.Time.Advance(TimeSpan.FromSeconds(61));
         await h.ExpectAsync("421 4.4.2");
         Assert.True(await h.IsClosedAsync());
@@ -356,6 +365,26 @@ public class SmtpServerSessionTests
         await h.ExpectAsync("250");
         await h.ExpectAsync("354");
         await h.Stopping.CancelAsync();
+        await h.SendAsync("hello\r\n.\r\n");
+        await h.ExpectAsync("250 2.6.0");
+        await h.ExpectAsync("421 4.3.2");
+        Assert.Single(h.Handler.Messages);
+    }
+
+    [Fact]
+    public async Task RunAsync_StopWhilePipelinedCommandsBeforeData_StillFinishesMessage()
+    {
+        await using var h = new SessionHarness();
+        h.Handler.Recipient = _ =>
+        {
+            h.Stopping.Cancel();
+            return null;
+        };
+        await h.GreetAsync();
+        await h.SendAsync("MAIL FROM:<a@b.test>\r\nRCPT TO:<b@c.test>\r\nDATA\r\n");
+        await h.ExpectAsync("250 2.1.0");
+        await h.ExpectAsync("250 2.1.5");
+        await h.ExpectAsync("354");
         await h.SendAsync("hello\r\n.\r\n");
         await h.ExpectAsync("250 2.6.0");
         await h.ExpectAsync("421 4.3.2");
