@@ -458,7 +458,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
 
         foreach (int i in delivered)
         {
-            _log.LogInformation("queue={Queue} id={Id} delivered to=<{Rcpt}> relay={Remote} reply=\"{Reply}\"", Name, id, original.Recipients[i], result.RemoteHost, result.Recipients[pending.IndexOf(i)].Reply);
+            _log.LogInformation("queue={Queue} id={Id} delivered to=<{Rcpt}> relay={Remote} reply=\"{Reply}\"", Name, id, original.Recipients[i], result.RemoteHost ?? "-", result.Recipients[pending.IndexOf(i)].Reply);
         }
 
         DateTimeOffset? next = null;
