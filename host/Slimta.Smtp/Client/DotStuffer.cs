@@ -27,7 +27,7 @@ internal sealed class DotStuffer
     /// <summary>True when every byte has been produced.</summary>
     public bool IsCompleted => _pos == _message.Length && _tailPos == _tail.Length;
 
-    /// <summary>Fills <paramref name="destination"/> with the next bytes (at least 2 bytes of room needed); returns the count.</summary>
+    /// <summary>Fills <paramref name="destination"/> (any non-empty buffer) with the next bytes; returns the count.</summary>
     public int Fill(Span<byte> destination)
     {
         var src = _message.Span;
