@@ -11,11 +11,15 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ---- 1. system packages --------------------------------------------------------------------
+# scripts/test-deps/*.list: "<command or absolute path> <Debian package>" per line.
 declare -A need=()
-command -v smtp-sink >/dev/null 2>&1 || [ -x /usr/sbin/smtp-sink ] || need[postfix]=1
-command -v swaks >/dev/null 2>&1 || need[swaks]=1
-command -v openssl >/dev/null 2>&1 || need[openssl]=1
-command -v python3 >/dev/null 2>&1 || need[python3]=1
+for list in scripts/test-deps/*.list; do
+  while read -r cmd pkg _; do
+    case "$cmd" in ''|'#'*) continue ;; esac
+    if [ "${cmd#/}" != "$cmd" ]; then [ -e "$cmd" ] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+    need[$pkg]=1
+  done < "$list"
+done
 if [ ${#need[@]} -gt 0 ]; then
   log "installing: ${!need[*]}"
   as_root apt-get update -qq
