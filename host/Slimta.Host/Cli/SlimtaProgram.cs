@@ -65,6 +65,20 @@ public static class SlimtaProgram
 
         var processName = options.ProcessName ?? program;
         var process = config.Processes.GetValueOrDefault(processName);
+        if (process is not null)
+        {
+            // Dropping privileges is not built yet: refusing is safer than running as root while
+            // the operator believes otherwise.
+            foreach (var (key, value) in new[] { ("user", process.User), ("group", process.Group) })
+            {
+                if (value is not null)
+                {
+                    await Console.Error.WriteLineAsync($"{program}: configuration error: process.{processName}.{key}: not supported yet (privileges are not dropped); remove it and start the process as the user it should run as");
+                    return ConfigError;
+                }
+            }
+            RedirectOutput(process, config.Directory);
+        }
         if ((options.Daemon || process?.Daemon == true) && !options.Attached)
         {
             return Detach(args, program);
@@ -132,6 +146,19 @@ public static class SlimtaProgram
     /// <summary>The product version.</summary>
     public static string Version =>
         typeof(SlimtaProgram).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary><c>stdout</c>/<c>stderr</c>: append the process's output to files (relative to the config file), before logging starts.</summary>
+    private static void RedirectOutput(ProcessConfig process, string configDirectory)
+    {
+        if (process.Stdout is { } stdout)
+        {
+            Console.SetOut(new StreamWriter(new FileStream(Path.GetFullPath(stdout, configDirectory), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true });
+        }
+        if (process.Stderr is { } stderr)
+        {
+            Console.SetError(new StreamWriter(new FileStream(Path.GetFullPath(stderr, configDirectory), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true });
+        }
+    }
 
     private static ILoggerFactory CreateLoggers(LoggingConfig logging)
     {
