@@ -101,4 +101,38 @@ public sealed class BounceTests
         await Task.Delay(500);
         Assert.Single(sink.Messages);
     }
+
+    [Theory]
+    [InlineData("    bounce: {include_message: everything}", "queue.outbound.bounce.include_message")]
+    [InlineData("    bounce: {delay_notice: -5}", "queue.outbound.bounce.delay_notice")]
+    [InlineData("    bounce: {txt: hello}", "queue.outbound.bounce.txt")]
+    public void Build_BadBounceBlock_ConfigErrorNamesKeyPath(string bounce, string path)
+    {
+        var dir = TestPaths.NewTempDir("slimta-e2e");
+        try
+        {
+            var error = Assert.Throws<Slimta.Abstractions.Configuration.ConfigException>(() => ServerHarness.Build(Config(25, 26, bounce), dir));
+            Assert.Equal(path, error.KeyPath);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Build_BounceBlockOnProxyQueue_ConfigError()
+    {
+        var dir = TestPaths.NewTempDir("slimta-e2e");
+        try
+        {
+            var yaml = Config(25, 26, "    bounce: {text: hi}").Replace("    type: memory\n    relay: refusing", "    type: proxy\n    relay: refusing", StringComparison.Ordinal);
+            var error = Assert.Throws<Slimta.Abstractions.Configuration.ConfigException>(() => ServerHarness.Build(yaml, dir));
+            Assert.Equal("queue.outbound.bounce", error.KeyPath);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

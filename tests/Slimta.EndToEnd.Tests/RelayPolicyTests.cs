@@ -91,6 +91,36 @@ public sealed partial class RelayPolicyTests
     }
 
     [Fact]
+    public async Task Send_RecipientSplitQueuePolicy_StoredAsThreeEnvelopesEachRelayedWithItsOwnId()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await ServerHarness.StartAsync(Config(sink.Port, """
+                type: memory
+                relay: sink
+                policies:
+                  - {type: recipient_split}
+            """));
+        await using (var smtp = await RawSmtp.ConnectAsync(server.PortOf()))
+        {
+            await smtp.ReplyAsync();
+            await smtp.CommandAsync("EHLO client.test");
+            await smtp.CommandAsync("MAIL FROM:<a@client.test>");
+            foreach (var r in new[] { "one@remote.test", "two@remote.test", "three@other.test" })
+            {
+                Assert.StartsWith("250 ", await smtp.CommandAsync($"RCPT TO:<{r}>"), StringComparison.Ordinal);
+            }
+            await smtp.CommandAsync("DATA");
+            Assert.StartsWith("250 ", await smtp.CommandAsync("Subject: split\r\n\r\nbody\r\n."), StringComparison.Ordinal);
+        }
+
+        var received = await sink.WaitForMessagesAsync(3);
+        Assert.Equal(3, received.Count);
+        Assert.Equal(["one@remote.test", "three@other.test", "two@remote.test"], received.Select(m => Assert.Single(m.Recipients)).Order());
+        var ids = received.Select(m => Regex.Match(Encoding.ASCII.GetString(m.Data), "X-Relayed-By: mta.e2e.test id=([0-9a-f]{32})").Groups[1].Value).ToList();
+        Assert.Equal(3, ids.Where(i => i.Length == 32).Distinct().Count());
+    }
+
+    [Fact]
     public void Build_UnknownRelayPolicyType_ConfigErrorListsKnownOnes()
     {
         var dir = TestPaths.NewTempDir("slimta-e2e");
