@@ -575,11 +575,17 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     /// </summary>
     private async Task SendDelayNoticeAsync(string id, Envelope original, List<(int Index, Reply Reply)> transient, string? remoteHost, int attempts, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // The last retry happens after the delays for attempts .. maximum (see AttemptAsync).
-        var until = now;
-        for (int a = attempts; a <= _retry!.Maximum; a++)
+        // The last retry happens after the delays for attempts .. maximum (see AttemptAsync). An
+        // estimate (attempts take time); left out for a maximum so large that summing would be slow.
+        DateTimeOffset? until = null;
+        if (_retry!.Maximum - attempts <= 1000)
         {
-            until += _retry.DelayAfter(a);
+            var sum = TimeSpan.Zero;
+            for (int a = attempts; a <= _retry.Maximum; a++)
+            {
+                sum += _retry.DelayAfter(a);
+            }
+            until = sum < DateTimeOffset.MaxValue - now ? now + sum : null;
         }
         var delayed = transient.Select(t => new FailedRecipient(original.Recipients[t.Index], t.Reply, remoteHost)).ToList();
         var notice = _bounces.BuildDelayNotice(original, id, delayed, until);
