@@ -8,7 +8,8 @@ namespace Slimta.Plugins.Policies;
 /// <summary>
 /// Entry point of the policies plugin: registers the queue policies <c>add_date_header</c>,
 /// <c>add_message_id_header</c> (and its old spelling <c>add_messageid_header</c>),
-/// <c>add_received_header</c>, <c>recipient_split</c>, <c>recipient_domain_split</c> and <c>forward</c>.
+/// <c>add_received_header</c>, <c>recipient_split</c>, <c>recipient_domain_split</c>, <c>forward</c>
+/// and <c>spamassassin</c>, and the relay-time policy <c>add_header</c>.
 /// </summary>
 public sealed class PoliciesPlugin : ISlimtaPlugin
 {
@@ -25,5 +26,7 @@ public sealed class PoliciesPlugin : ISlimtaPlugin
         registry.AddQueuePolicy("recipient_split", new NoOptionsPolicyFactory(_ => new RecipientSplitPolicy()));
         registry.AddQueuePolicy("recipient_domain_split", new NoOptionsPolicyFactory(_ => new RecipientDomainSplitPolicy()));
         registry.AddQueuePolicy("forward", new ForwardPolicyFactory());
+        registry.AddQueuePolicy("spamassassin", new SpamAssassinPolicyFactory());
+        registry.AddRelayPolicy("add_header", new AddHeaderRelayPolicyFactory());
     }
 }

@@ -11,7 +11,7 @@ public sealed class PoliciesPluginTests
     public void Register_Always_AddsEveryPolicyName()
     {
         Assert.Equal(
-            ["add_date_header", "add_message_id_header", "add_messageid_header", "add_received_header", "recipient_split", "recipient_domain_split", "forward"],
+            ["add_date_header", "add_message_id_header", "add_messageid_header", "add_received_header", "recipient_split", "recipient_domain_split", "forward", "spamassassin", "relay:add_header"],
             RecordingRegistry.Of(new PoliciesPlugin()).Order);
         Assert.Equal(typeof(PoliciesPlugin), typeof(PoliciesPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>()?.EntryType);
     }

@@ -9,6 +9,8 @@ internal sealed class RecordingRegistry : IPluginRegistry
 {
     public Dictionary<string, IComponentFactory<IQueuePolicy>> Policies { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    public Dictionary<string, IComponentFactory<IRelayPolicy>> RelayPolicies { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public List<string> Order { get; } = [];
 
     public static RecordingRegistry Of(ISlimtaPlugin plugin)
@@ -30,7 +32,11 @@ internal sealed class RecordingRegistry : IPluginRegistry
         Order.Add(type);
     }
 
-    public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
+    public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory)
+    {
+        RelayPolicies.Add(type, factory);
+        Order.Add("relay:" + type);
+    }
 
     public void AddEdge(string type, IEdgeFactory factory) => throw new InvalidOperationException(type);
 }

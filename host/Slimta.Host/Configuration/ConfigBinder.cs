@@ -117,13 +117,34 @@ internal static class ConfigBinder
         {
             throw options.Error("retry", $"a {type} queue does not retry; remove 'retry' or use a storage queue type");
         }
-        var policies = options.GetSectionList("policies").Select(p =>
+        if ((isProxy || isCustom) && options.Has("bounce"))
+        {
+            throw options.Error("bounce", $"a {type} queue sends no bounces; remove 'bounce' or use a storage queue type");
+        }
+        return new QueueConfig(name, type, relay, bounceQueue, Factory(options, type), Policies(options), BindRetry(options), options)
+        {
+            Bounce = BindBounce(options),
+        };
+    }
+
+    /// <summary><c>policies: [{type: ...}, ...]</c> of a queue or a relay; each needs a type.</summary>
+    private static List<ComponentOptions> Policies(ComponentOptions options) =>
+        options.GetSectionList("policies").Select(p =>
         {
             var policy = new ComponentOptions(p.Map, HostKeys.Policy);
             policy.GetRequiredString("type");
             return policy;
         }).ToList();
-        return new QueueConfig(name, type, relay, bounceQueue, Factory(options, type), policies, BindRetry(options), options);
+
+    private static BounceSettings BindBounce(ComponentOptions queue)
+    {
+        if (!queue.Has("bounce"))
+        {
+            return BounceSettings.Default;
+        }
+        // "bounce:" with nothing under it means the defaults, like an empty mapping.
+        var bounce = queue.GetSection("bounce") ?? new ComponentOptions(ConfigMap.Empty(queue.PathOf("bounce")));
+        return BounceSettings.Read(bounce);
     }
 
     private static RetryConfig? BindRetry(ComponentOptions queue)
@@ -146,7 +167,7 @@ internal static class ConfigBinder
     {
         var options = new ComponentOptions(map, HostKeys.Relay);
         var type = options.GetRequiredString("type");
-        return new RelayConfig(name, type, Factory(options, type), options);
+        return new RelayConfig(name, type, Factory(options, type), options, Policies(options));
     }
 
     /// <summary><c>factory</c> is required by <c>custom</c> and meaningless (so an error) elsewhere.</summary>

@@ -10,13 +10,13 @@ public static class HostKeys
     /// <summary><c>edge.NAME</c>: type, queue, factory.</summary>
     public static IReadOnlySet<string> Edge { get; } = Set("type", "queue", "factory");
 
-    /// <summary><c>queue.NAME</c>: type, relay, bounce_queue, policies, retry, factory.</summary>
-    public static IReadOnlySet<string> Queue { get; } = Set("type", "relay", "bounce_queue", "policies", "retry", "factory");
+    /// <summary><c>queue.NAME</c>: type, relay, bounce_queue, bounce, policies, retry, factory.</summary>
+    public static IReadOnlySet<string> Queue { get; } = Set("type", "relay", "bounce_queue", "bounce", "policies", "retry", "factory");
 
-    /// <summary><c>relay.NAME</c>: type, factory.</summary>
-    public static IReadOnlySet<string> Relay { get; } = Set("type", "factory");
+    /// <summary><c>relay.NAME</c>: type, policies (relay-time policies), factory.</summary>
+    public static IReadOnlySet<string> Relay { get; } = Set("type", "policies", "factory");
 
-    /// <summary>A policy (<c>queue.NAME.policies[i]</c>): type.</summary>
+    /// <summary>A policy (<c>queue.NAME.policies[i]</c>, <c>relay.NAME.policies[i]</c>): type.</summary>
     public static IReadOnlySet<string> Policy { get; } = Set("type");
 
     private static HashSet<string> Set(params string[] keys) => new(keys, StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using Slimta.Abstractions.Configuration;
+using Slimta.Host.Queueing;
 
 namespace Slimta.Host.Configuration;
 
@@ -10,7 +11,7 @@ namespace Slimta.Host.Configuration;
 /// <param name="Factory">For <c>custom</c>: <c>Assembly:Namespace.Type.Method</c>; else null.</param>
 /// <param name="Policies">Queue policies in order; each one's options allow the host key <c>type</c>.</param>
 /// <param name="Retry">The retry block, or null when messages are never retried.</param>
-/// <param name="Options">The queue's mapping; host keys <c>type, relay, bounce_queue, policies, retry, factory</c> are allowed.</param>
+/// <param name="Options">The queue's mapping; host keys <c>type, relay, bounce_queue, bounce, policies, retry, factory</c> are allowed.</param>
 public sealed record QueueConfig(
     string Name,
     string Type,
@@ -21,9 +22,13 @@ public sealed record QueueConfig(
     RetryConfig? Retry,
     ComponentOptions Options)
 {
+    /// <summary>The <c>bounce</c> block: texts, what to attach, delay notices (defaults when absent).</summary>
+    public BounceSettings Bounce { get; init; } = BounceSettings.Default;
+
     /// <inheritdoc />
     public bool Equals(QueueConfig? other) =>
         other is not null && Name == other.Name && Type == other.Type && Relay == other.Relay && BounceQueue == other.BounceQueue
+        && Bounce == other.Bounce
         && Factory == other.Factory && Retry == other.Retry && ConfigEquality.Same(Policies, other.Policies)
         && ConfigEquality.Same(Options, other.Options);
 

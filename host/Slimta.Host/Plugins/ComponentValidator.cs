@@ -5,7 +5,7 @@ namespace Slimta.Host.Plugins;
 
 /// <summary>
 /// The Validate step of "Validate then Create": looks up the factory of every configured edge,
-/// queue, queue policy and relay and lets it check its options, before anything is created or any
+/// queue, queue policy, relay and relay-time policy and lets it check its options, before anything is created or any
 /// port opened. The first problem is thrown as a <see cref="ConfigException"/> with its key path.
 /// </summary>
 public static class ComponentValidator
@@ -19,6 +19,10 @@ public static class ComponentValidator
         foreach (var relay in config.Relays.Values)
         {
             Guard(relay.Options, () => registry.GetRelay(relay.Options).Validate(relay.Options));
+            foreach (var policy in relay.Policies)
+            {
+                Guard(policy, () => registry.GetRelayPolicy(policy).Validate(policy));
+            }
         }
         foreach (var queue in config.Queues.Values)
         {

@@ -8,8 +8,10 @@ namespace Slimta.Host.Queueing;
 
 /// <summary>
 /// The one queue engine of the host, used over every storage type: policies → store → attempt →
-/// retry (delay expression) → partial delivery → bounce. Storage plugins only store; scheduling,
-/// retries and bounces live here (../shared/spec/queue-and-relay.md).
+/// retry (delay expression) → partial delivery → bounce, plus optional delay notices. Storage plugins
+/// only store; scheduling, retries and bounces live here (../shared/spec/queue-and-relay.md).
+/// Relay-time policies are not run here: the host wraps the relay (<see cref="PolicyRelay"/>), so
+/// every queue type gets them.
 /// <para>
 /// Delivery is at-least-once: state changes are written to storage before they are acted on, and
 /// one message never has two attempts running at once in this process. Every timer goes through
@@ -24,7 +26,6 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     private readonly IQueueStorage _storage;
     private readonly IRelay? _relay;
     private readonly IReadOnlyList<IQueuePolicy> _policies;
-    private readonly IReadOnlyList<IRelayPolicy> _relayPolicies;
     private readonly RetrySchedule? _retry;
     private readonly BounceBuilder _bounces;
     private readonly TimeProvider _time;
@@ -46,9 +47,8 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     /// <param name="storage">Where messages are kept.</param>
     /// <param name="relay">Where messages are delivered; null for a queue that only stores.</param>
     /// <param name="policies">Queue policies, run in order on every new message.</param>
-    /// <param name="relayPolicies">Relay-time policies, run before every attempt on a copy.</param>
     /// <param name="retry">The retry block; null means a transient failure fails the message at once.</param>
-    /// <param name="bounces">Builds bounce messages.</param>
+    /// <param name="bounces">Builds bounce messages and delay notices, with the queue's <c>bounce</c> settings.</param>
     /// <param name="time">The clock.</param>
     /// <param name="logger">The log.</param>
     /// <param name="maxConcurrentAttempts">At most this many attempts run at once (a restart with a large spool must not open thousands of connections).</param>
@@ -57,7 +57,6 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         IQueueStorage storage,
         IRelay? relay,
         IReadOnlyList<IQueuePolicy> policies,
-        IReadOnlyList<IRelayPolicy> relayPolicies,
         RetrySchedule? retry,
         BounceBuilder bounces,
         TimeProvider time,
@@ -68,7 +67,6 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         _storage = storage;
         _relay = relay;
         _policies = policies;
-        _relayPolicies = relayPolicies;
         _retry = retry;
         _bounces = bounces;
         _time = time;
@@ -480,6 +478,10 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
                 {
                     _log.LogInformation("queue={Queue} id={Id} deferred to=<{Rcpt}> attempts={Attempts} next={Next:O} reply=\"{Reply}\"", Name, id, original.Recipients[index], attempts, next, reply);
                 }
+                if (DelayNoticeDue(original, stored, now))
+                {
+                    await SendDelayNoticeAsync(id, original, transient, result.RemoteHost, attempts, now, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
 
@@ -518,10 +520,6 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     {
         try
         {
-            foreach (var policy in _relayPolicies)
-            {
-                await policy.ApplyAsync(attempt, cancellationToken).ConfigureAwait(false);
-            }
             int count = attempt.Recipients.Count;
             var result = await _relay!.AttemptAsync(attempt, attempts, cancellationToken).ConfigureAwait(false);
             if (result.Recipients.Count != count)
@@ -539,6 +537,77 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             // A relay that throws is a transient failure of every recipient: retried, never lost.
             _log.LogWarning(e, "queue={Queue} id={Id} relay error", Name, attempt.Id);
             return RelayResult.Transient(attempt.Recipients.Count, new Reply(451, "4.3.0", "Delivery failed: " + e.Message));
+        }
+    }
+
+    /// <summary>
+    /// True when this attempt (which failed transiently and will be retried) is the one that sends
+    /// the delay notice: the first attempt that ends at or after <c>ReceivedAt + delay_notice</c>.
+    /// No flag is stored (the storage contract has none): the end of the previous attempt is
+    /// recomputed, because the engine stored <c>NextAttempt = end of that attempt + delay(attempts)</c>
+    /// and the delay expression is a pure function of the attempt count. So exactly one attempt
+    /// sees "previous end before the threshold, this end at or after it". A crash between the
+    /// notice and the attempt count update may repeat the notice (at-least-once, like delivery);
+    /// changing <c>retry.delay</c> while messages wait may repeat or skip one.
+    /// </summary>
+    private bool DelayNoticeDue(Envelope original, StoredMessage stored, DateTimeOffset now)
+    {
+        if (_bounces.Settings.DelayNotice is not { } delay || original.IsNullSender || original.ReceivedAt == default || _retry is null)
+        {
+            return false;
+        }
+        var threshold = original.ReceivedAt + delay;
+        if (now < threshold)
+        {
+            return false;
+        }
+        if (stored.Attempts == 0)
+        {
+            return true;
+        }
+        var previousEnd = stored.NextAttempt - _retry.DelayAfter(stored.Attempts);
+        return previousEnd < threshold;
+    }
+
+    /// <summary>
+    /// One delay notice (RFC 3464 <c>Action: delayed</c>) for every recipient still being retried.
+    /// Best effort: a notice that cannot be queued is logged, never retried, and never holds up the message.
+    /// </summary>
+    private async Task SendDelayNoticeAsync(string id, Envelope original, List<(int Index, Reply Reply)> transient, string? remoteHost, int attempts, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The last retry happens after the delays for attempts .. maximum (see AttemptAsync). An
+        // estimate (attempts take time); left out for a maximum so large that summing would be slow.
+        DateTimeOffset? until = null;
+        if (_retry!.Maximum - attempts <= 1000)
+        {
+            var sum = TimeSpan.Zero;
+            for (int a = attempts; a <= _retry.Maximum; a++)
+            {
+                sum += _retry.DelayAfter(a);
+            }
+            until = sum < DateTimeOffset.MaxValue - now ? now + sum : null;
+        }
+        var delayed = transient.Select(t => new FailedRecipient(original.Recipients[t.Index], t.Reply, remoteHost)).ToList();
+        var notice = _bounces.BuildDelayNotice(original, id, delayed, until);
+        if (notice is null)
+        {
+            return;
+        }
+        try
+        {
+            var results = await (BounceQueue ?? this).EnqueueAsync(notice, cancellationToken).ConfigureAwait(false);
+            if (results.All(r => r.IsAccepted))
+            {
+                _log.LogInformation("queue={Queue} id={Id} delay notice to=<{Sender}> notice_id={NoticeId}", Name, id, original.Sender, results[0].Id);
+            }
+            else
+            {
+                _log.LogError("queue={Queue} id={Id} delay notice refused by the bounce queue: {Reply}", Name, id, results.First(r => !r.IsAccepted).Reply);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.LogError(e, "queue={Queue} id={Id} delay notice could not be queued", Name, id);
         }
     }
 

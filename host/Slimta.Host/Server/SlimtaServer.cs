@@ -90,12 +90,15 @@ public sealed class SlimtaServer : IAsyncDisposable
             {
                 foreach (var relay in config.Relays.Values)
                 {
-                    relays[relay.Name] = registry.GetRelay(relay.Options).Create(relay.Options, context);
+                    var created = registry.GetRelay(relay.Options).Create(relay.Options, context);
+                    // Relay-time policies wrap the relay itself, so every queue type using it gets them.
+                    relays[relay.Name] = relay.Policies.Count == 0
+                        ? created
+                        : new PolicyRelay(created, relay.Policies.Select(p => registry.GetRelayPolicy(p).Create(p, context)).ToList());
                 }
             }
             var queues = new Dictionary<string, IQueue>(StringComparer.Ordinal);
             var engines = new List<QueueEngine>();
-            var bounces = new BounceBuilder(context.Fqdn, options.Time);
             foreach (var queue in config.Queues.Values)
             {
                 var relay = queue.Relay is { } name && relays.TryGetValue(name, out var r) ? r : null;
@@ -103,7 +106,8 @@ public sealed class SlimtaServer : IAsyncDisposable
                 {
                     var storage = registry.GetStorage(queue.Options).Create(queue.Options, context);
                     var policies = queue.Policies.Select(p => registry.GetQueuePolicy(p).Create(p, context)).ToList();
-                    var engine = new QueueEngine(queue.Name, storage, relay, policies, [], retries[queue.Name], bounces, options.Time, loggers.CreateLogger("slimta.queue." + queue.Name));
+                    var bounces = new BounceBuilder(context.Fqdn, context.Hostname, queue.Bounce, options.Time);
+                    var engine = new QueueEngine(queue.Name, storage, relay, policies, retries[queue.Name], bounces, options.Time, loggers.CreateLogger("slimta.queue." + queue.Name));
                     engines.Add(engine);
                     queues[queue.Name] = engine;
                 }

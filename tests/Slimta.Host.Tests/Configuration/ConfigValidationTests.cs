@@ -244,6 +244,6 @@ public sealed class ConfigValidationTests
 
         Assert.Equal("relay.out.hots", ex.KeyPath);
         Assert.Equal(9, ex.Location!.Line);
-        Assert.Contains("factory, host, port, type", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("factory, host, policies, port, type", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -13,13 +13,13 @@ internal sealed class EngineHarness : IAsyncDisposable
 {
     private readonly Channel<(string Id, DateTimeOffset? Next)> _finished = Channel.CreateUnbounded<(string, DateTimeOffset?)>();
 
-    public EngineHarness(Func<Envelope, int, RelayResult> answer, RetrySchedule? retry, IQueueStorage? storage = null, IReadOnlyList<IQueuePolicy>? policies = null)
+    public EngineHarness(Func<Envelope, int, RelayResult> answer, RetrySchedule? retry, IQueueStorage? storage = null, IReadOnlyList<IQueuePolicy>? policies = null, BounceSettings? bounce = null)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
         Start = Time.GetUtcNow();
         Storage = storage ?? MemoryStorages.Create(Time);
         Relay = new ScriptedRelay(Time, answer);
-        Engine = new QueueEngine("test", Storage, Relay, policies ?? [], [], retry, new BounceBuilder("mta.test.example", Time), Time, NullLogger.Instance)
+        Engine = new QueueEngine("test", Storage, Relay, policies ?? [], retry, new BounceBuilder("mta.test.example", "mta", bounce ?? BounceSettings.Default, Time), Time, NullLogger.Instance)
         {
             AttemptFinished = (id, next) => _finished.Writer.TryWrite((id, next)),
         };

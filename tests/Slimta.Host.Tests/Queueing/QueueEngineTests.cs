@@ -187,6 +187,19 @@ public sealed class QueueEngineTests
     }
 
     [Fact]
+    public async Task Enqueue_PolicyThrows_Returns451AndNothingIsStoredOrAttempted()
+    {
+        await using var h = new EngineHarness((env, _) => RelayResult.Delivered(env.Recipients.Count, Ok), null, policies: [new ThrowingPolicy()]);
+        await h.Engine.StartAsync(CancellationToken.None);
+        var result = Assert.Single(await h.Engine.EnqueueAsync(EngineHarness.NewEnvelope("s@client.test", "r@remote.test"), CancellationToken.None));
+        Assert.False(result.IsAccepted);
+        Assert.Equal(451, result.Reply!.Code);
+        Assert.Equal("4.3.0", result.Reply.EnhancedStatus);
+        Assert.Equal(0, await h.CountStoredAsync());
+        Assert.False(h.Relay.TryGetCall(out _));
+    }
+
+    [Fact]
     public async Task Enqueue_SplittingPolicy_StoresEachEnvelopeUnderItsOwnId()
     {
         await using var h = new EngineHarness((env, _) => RelayResult.Delivered(env.Recipients.Count, Ok), null, policies: [new SplitPerRecipient()]);
@@ -223,6 +236,13 @@ public sealed class QueueEngineTests
     public void RetryScheduleDelayAfter_SlimtaExpressions_GiveSlimtaDelays(string expression, int attempts, double seconds)
     {
         Assert.Equal(TimeSpan.FromSeconds(seconds), RetrySchedule.Create(expression, 5, "queue.q.retry").DelayAfter(attempts));
+    }
+
+    /// <summary>Like spamassassin with spamd down: the policy cannot decide, so it throws.</summary>
+    private sealed class ThrowingPolicy : IQueuePolicy
+    {
+        public ValueTask<IReadOnlyList<Envelope>?> ApplyAsync(Envelope envelope, CancellationToken cancellationToken) =>
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused);
     }
 
     private sealed class SplitPerRecipient : IQueuePolicy
