@@ -53,8 +53,11 @@ internal static class EightBitConverter
 
     private static bool RawContentHas8Bit(MimePart part)
     {
+        if (part.Content?.Stream is not { } stream)
+        {
+            return false;
+        }
         using var content = new MemoryBlockStream();
-        var stream = part.Content!.Stream;
         stream.Position = 0;
         stream.CopyTo(content);
         stream.Position = 0;

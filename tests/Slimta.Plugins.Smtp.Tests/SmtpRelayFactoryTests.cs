@@ -107,7 +107,7 @@ public sealed class SmtpRelayFactoryTests
     }
 
     [Fact]
-    public void Register_Plugin_AddsStaticAndLmtpRelays()
+    public void Register_Plugin_AddsStaticLmtpAndMxRelays()
     {
         var registry = new RecordingRegistry();
         var attribute = typeof(SmtpRelayPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>();
@@ -115,7 +115,7 @@ public sealed class SmtpRelayFactoryTests
         new SmtpRelayPlugin().Register(registry);
 
         Assert.Equal(typeof(SmtpRelayPlugin), attribute?.EntryType);
-        Assert.Equal(["lmtp", "static"], registry.Relays.Order(StringComparer.Ordinal));
+        Assert.Equal(["lmtp", "mx", "static"], registry.Relays.Order(StringComparer.Ordinal));
     }
 
     private sealed class RecordingRegistry : IPluginRegistry
