@@ -136,7 +136,7 @@ public sealed class StaticRelaySinkTests
         Assert.Contains("Content-Transfer-Encoding: quoted-printable", text);
         using var stream = new MemoryStream(received.Data);
         var parsed = MimeKit.MimeMessage.Load(stream);
-        Assert.Equal("caf\u00e9 \u00fc\u00df\n", parsed.TextBody.ReplaceLineEndings("\n"));
+        Assert.Equal("caf\u00e9 \u00fc\u00df\n", parsed.TextBody?.ReplaceLineEndings("\n"));
     }
 
     [Fact]
