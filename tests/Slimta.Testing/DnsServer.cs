@@ -63,7 +63,7 @@ public sealed class DnsServer : IAsyncDisposable
         for (int attempt = 0; attempt < 5; attempt++)
         {
             int port = FreePort.Next();
-            var psi = new ProcessStartInfo("dnsmasq")
+            var psi = new ProcessStartInfo(File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : "dnsmasq")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
