@@ -14,6 +14,8 @@ internal static class CommandRunner
 {
     public const int MaxOutput = 4096;
 
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(2);
+
     public static async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, ReadOnlyMemory<byte> input, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var psi = new ProcessStartInfo(argv[0])
@@ -69,7 +71,10 @@ internal static class CommandRunner
                 }
             }
             await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
-            await Task.WhenAll(stdout, stderr).WaitAsync(linked.Token).ConfigureAwait(false);
+            // A background child may hold the output pipes open after the program exited; the
+            // exit status is what counts, so wait only briefly for the rest of the output.
+            var pumps = Task.WhenAll(stdout, stderr);
+            await Task.WhenAny(pumps, Task.Delay(OutputGrace, time, linked.Token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -22,8 +22,6 @@ internal sealed class CommandTemplate
     internal static readonly string[] Macros =
         ["sender", "recipient", "localpart", "domain", "id", "message_id", "client_ip", "client_host", "ehlo", "protocol", "auth"];
 
-    private static readonly string[] RecipientMacros = ["recipient", "localpart", "domain"];
-
     private readonly IReadOnlyList<string> _args;
 
     private CommandTemplate(IReadOnlyList<string> args) => _args = args;
@@ -175,7 +173,4 @@ internal sealed class CommandTemplate
         }
         return found;
     }
-
-    /// <summary>True when <paramref name="macro"/> refers to the recipient.</summary>
-    public static bool IsRecipientMacro(string macro) => Array.IndexOf(RecipientMacros, macro) >= 0;
 }

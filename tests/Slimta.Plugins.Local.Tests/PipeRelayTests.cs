@@ -86,6 +86,32 @@ public sealed class PipeRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task AttemptAsync_ExitsWhileBackgroundChildHoldsOutput_DeliveredWithoutWaitingForTimeout()
+    {
+        var pidFile = Path.Combine(_dir, "bg.pid");
+        var relay = Create("pipe", ("timeout", "30"), ("args", new[] { "/bin/sh", "-c", "cat >/dev/null; sleep 30 & echo $! > \"$0\"; echo queued", pidFile }));
+        var started = DateTime.UtcNow;
+
+        var result = await relay.AttemptAsync(Envelope("a@example.com"), 0, CancellationToken.None);
+        var elapsed = DateTime.UtcNow - started;
+        if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out var pid))
+        {
+            try
+            {
+                System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        var only = Assert.Single(result.Recipients);
+        Assert.Equal(DeliveryOutcome.Delivered, only.Outcome);
+        Assert.Equal("queued", only.Reply.Text);
+        Assert.True(elapsed < TimeSpan.FromSeconds(15), $"took {elapsed}");
+    }
+
+    [Fact]
     public async Task AttemptAsync_PerRecipient_OneRunEachWithItsOwnOutcome()
     {
         var prefix = Path.Combine(_dir, "box");
