@@ -4,6 +4,9 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
 using Slimta.Abstractions.Relaying;
 using Slimta.Smtp.Client;
 
@@ -17,20 +20,24 @@ namespace Slimta.Plugins.Smtp;
 internal sealed class SmtpConnector
 {
     private readonly SmtpRelaySettings _settings;
+    private readonly SmtpDestination _destination;
     private readonly SmtpClientOptions _clientOptions;
     private readonly X509Certificate2Collection? _trustedCas;
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline _connectPipeline;
 
-    public SmtpConnector(SmtpRelaySettings settings, SmtpClientOptions clientOptions, X509Certificate2Collection? trustedCas, ILogger logger)
+    public SmtpConnector(SmtpRelaySettings settings, SmtpDestination destination, SmtpClientOptions clientOptions, X509Certificate2Collection? trustedCas, ILogger logger)
     {
         _settings = settings;
+        _destination = destination;
         _clientOptions = clientOptions;
         _trustedCas = trustedCas;
         _logger = logger;
+        _connectPipeline = BuildConnectPipeline(settings, clientOptions.TimeProvider);
     }
 
     /// <summary><c>host:port</c> of the next hop.</summary>
-    public string Remote => $"{_settings.Host}:{_settings.Port}";
+    public string Remote => _destination.Remote;
 
     public async Task<SessionResult> OpenAsync(CancellationToken cancellationToken)
     {
@@ -43,7 +50,7 @@ internal sealed class SmtpConnector
         SmtpClient client;
         try
         {
-            client = await SmtpClient.ConnectAsync(_settings.Host, _settings.Port, _clientOptions, cancellationToken).ConfigureAwait(false);
+            client = await _connectPipeline.ExecuteAsync(ConnectAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -54,6 +61,16 @@ internal sealed class SmtpConnector
         {
             _logger.LogWarning("Connection to {Remote} timed out", Remote);
             return (SessionResult.Fail(new Reply(451, "4.4.1", $"connection to {Remote} failed: {e.Message}")), false);
+        }
+        catch (BrokenCircuitException)
+        {
+            // Recent connections all failed: fail fast instead of waiting for another timeout.
+            return (SessionResult.Fail(new Reply(451, "4.4.1", $"connection to {Remote} not tried: recent connections failed (circuit open)")), false);
+        }
+        catch (AddressLookupException e)
+        {
+            _logger.LogWarning("No address for {Remote}: {Reply}", Remote, e.Reply);
+            return (SessionResult.Fail(e.Reply), false);
         }
 
         bool keep = false;
@@ -159,7 +176,7 @@ internal sealed class SmtpConnector
     {
         // Credentials travel in the clear without TLS (AUTH PLAIN/LOGIN are only base64): send
         // them unencrypted only to a loopback smart host.
-        if (!client.IsEncrypted && !IsLoopback(_settings.Host))
+        if (!client.IsEncrypted && !IsLoopback(_destination.Host))
         {
             return new Reply(451, "4.7.0", $"refusing to send credentials to {Remote} without TLS");
         }
@@ -179,6 +196,66 @@ internal sealed class SmtpConnector
         return new Reply(451, "4.7.0", $"authentication at {Remote} failed: {reply}");
     }
 
+    private async ValueTask<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_destination.ResolveAsync is null)
+        {
+            return await SmtpClient.ConnectAsync(_destination.Host, _destination.Port, _clientOptions, cancellationToken).ConfigureAwait(false);
+        }
+        var addresses = await _destination.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        Exception? last = null;
+        // Every address of the host is tried in turn (RFC 5321 §5.1: "try each address").
+        foreach (var address in addresses)
+        {
+            try
+            {
+                return await SmtpClient.ConnectAsync(address.ToString(), _destination.Port, _clientOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or SmtpTimeoutException)
+            {
+                _logger.LogInformation("Connection to {Address} port {Port} ({Remote}) failed: {Error}", address, _destination.Port, Remote, e.Message);
+                last = e;
+            }
+        }
+        if (last is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(last);
+        }
+        throw new AddressLookupException(new Reply(451, "4.4.3", $"{_destination.Host} has no address"));
+    }
+
+    /// <summary>
+    /// Connection attempts only: a short retry for a refused or timed-out connect, and a breaker
+    /// per destination. Replies (4xx/5xx) never pass through here, so a permanent failure is never retried.
+    /// </summary>
+    private static ResiliencePipeline BuildConnectPipeline(SmtpRelaySettings settings, TimeProvider time)
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        var handle = new PredicateBuilder().Handle<SocketException>().Handle<SmtpTimeoutException>();
+        if (settings.ConnectRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = settings.ConnectRetries,
+                Delay = TimeSpan.FromMilliseconds(200),
+                BackoffType = DelayBackoffType.Exponential,
+                ShouldHandle = handle,
+            });
+        }
+        if (settings.CircuitBreaker.Failures > 0)
+        {
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 1.0,
+                MinimumThroughput = settings.CircuitBreaker.Failures,
+                SamplingDuration = settings.CircuitBreaker.Duration,
+                BreakDuration = settings.CircuitBreaker.Duration,
+                ShouldHandle = handle,
+            });
+        }
+        return builder.Build();
+    }
+
     private static bool IsLoopback(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
@@ -186,7 +263,7 @@ internal sealed class SmtpConnector
     {
         var options = new SslClientAuthenticationOptions
         {
-            TargetHost = _settings.Host,
+            TargetHost = _destination.Host,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };
         if (!_settings.Tls.Verify)

@@ -9,25 +9,35 @@ using Slimta.Smtp.Client;
 namespace Slimta.Plugins.Smtp;
 
 /// <summary>
-/// Builds <c>static</c> (SMTP to one smart host) and <c>lmtp</c> relays. Keys: <c>host</c>
-/// (required for static; lmtp: localhost), <c>port</c> (25; lmtp: 24), <c>ehlo_as</c> (default
-/// the process fqdn; <c>{fqdn}</c>/<c>{hostname}</c> expanded), <c>connect_timeout</c> (30),
-/// <c>command_timeout</c> (30), <c>data_timeout</c> (60), <c>idle_timeout</c> (10; 0 disables
-/// reuse), <c>concurrent_connections</c> (5), <c>tls</c> (<c>required</c>, <c>verify</c>,
-/// <c>ca_file</c>; see <see cref="TlsSettings"/>), <c>credentials</c> (<c>username</c>, <c>password</c>).
+/// Builds <c>static</c> (SMTP to one smart host), <c>lmtp</c> and <c>mx</c> relays. Keys of all
+/// three: <c>port</c> (25; lmtp: 24), <c>ehlo_as</c> (default the process fqdn;
+/// <c>{fqdn}</c>/<c>{hostname}</c> expanded), <c>connect_timeout</c> (30), <c>command_timeout</c>
+/// (30), <c>data_timeout</c> (60), <c>idle_timeout</c> (10; 0 disables reuse),
+/// <c>concurrent_connections</c> (5, per destination), <c>tls</c> (<c>required</c>,
+/// <c>verify</c>, <c>ca_file</c>; see <see cref="TlsSettings"/>), <c>eight_bit</c>
+/// (<c>convert</c> or <c>refuse</c>), <c>connect_retries</c> (1; mx: 0),
+/// <c>circuit_breaker</c> (<c>failures</c> 5, <c>duration</c> 30). static and lmtp: <c>host</c>
+/// (required for static; lmtp: localhost), <c>credentials</c> (<c>username</c>,
+/// <c>password</c>). mx: <c>ipv4_only</c>, <c>force_mx</c> (<c>{domain: host[:port]}</c>),
+/// <c>dns</c> (<c>servers</c>, <c>timeout</c>).
 /// </summary>
 public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
 {
-    private readonly bool _lmtp;
+    private readonly RelayKind _kind;
 
     /// <summary>Creates the factory for <c>static</c> (<paramref name="lmtp"/> false) or <c>lmtp</c>.</summary>
-    public SmtpRelayFactory(bool lmtp) => _lmtp = lmtp;
+    public SmtpRelayFactory(bool lmtp) => _kind = lmtp ? RelayKind.Lmtp : RelayKind.Static;
+
+    private SmtpRelayFactory(RelayKind kind) => _kind = kind;
+
+    /// <summary>The factory for the <c>mx</c> relay.</summary>
+    public static SmtpRelayFactory ForMx() => new(RelayKind.Mx);
 
     /// <inheritdoc />
     public void Validate(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        SmtpRelaySettings.Parse(options, _lmtp);
+        SmtpRelaySettings.Parse(options, _kind);
     }
 
     /// <inheritdoc />
@@ -35,7 +45,7 @@ public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
-        var settings = SmtpRelaySettings.Parse(options, _lmtp);
+        var settings = SmtpRelaySettings.Parse(options, _kind);
         X509Certificate2Collection? cas = null;
         if (settings.Tls.CaFile is { } caFile)
         {
@@ -58,9 +68,19 @@ public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
             ConnectTimeout = settings.ConnectTimeout,
             CommandTimeout = settings.CommandTimeout,
             DataTimeout = settings.DataTimeout,
+            EightBitConverter = settings.EightBit == EightBitMode.Convert ? EightBitConverter.Convert : null,
         };
+        if (_kind == RelayKind.Mx)
+        {
+            var mxLogger = context.Loggers.CreateLogger(typeof(MxRelay).FullName!);
+            return new MxRelay(
+                settings,
+                new MxResolver(settings.Dns, settings.Ipv4Only),
+                destination => new PooledDestination(new SmtpConnector(settings, destination, clientOptions, cas, mxLogger), settings, context.Time, mxLogger),
+                mxLogger);
+        }
         var logger = context.Loggers.CreateLogger(typeof(SmtpRelay).FullName!);
-        var connector = new SmtpConnector(settings, clientOptions, cas, logger);
-        return new SmtpRelay(connector, settings, context.Time, logger);
+        var connector = new SmtpConnector(settings, new SmtpDestination(settings.Host, settings.Port), clientOptions, cas, logger);
+        return new SmtpRelay(new PooledDestination(connector, settings, context.Time, logger));
     }
 }

@@ -5,7 +5,7 @@ using Slimta.Plugins.Smtp;
 
 namespace Slimta.Plugins.Smtp;
 
-/// <summary>Registers the SMTP client relays: <c>static</c> (one smart host) and <c>lmtp</c>.</summary>
+/// <summary>Registers the SMTP client relays: <c>static</c> (one smart host), <c>lmtp</c> and <c>mx</c> (each recipient domain's mail exchangers).</summary>
 public sealed class SmtpRelayPlugin : ISlimtaPlugin
 {
     /// <inheritdoc />
@@ -14,5 +14,6 @@ public sealed class SmtpRelayPlugin : ISlimtaPlugin
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddRelay("static", new SmtpRelayFactory(lmtp: false));
         registry.AddRelay("lmtp", new SmtpRelayFactory(lmtp: true));
+        registry.AddRelay("mx", SmtpRelayFactory.ForMx());
     }
 }

@@ -1,21 +1,27 @@
+using System.Globalization;
 using Slimta.Abstractions.Configuration;
 
 namespace Slimta.Plugins.Smtp;
 
 /// <summary>
-/// The validated options of a <c>static</c> or <c>lmtp</c> relay. Parsing has no side effects,
-/// so the factory's Validate and Create share it; every problem names its key path.
+/// The validated options of a <c>static</c>, <c>lmtp</c> or <c>mx</c> relay. Parsing has no side
+/// effects, so the factory's Validate and Create share it; every problem names its key path.
 /// </summary>
 internal sealed class SmtpRelaySettings
 {
-    /// <summary>Keys allowed at the top of the relay's section (the host adds <c>type</c>).</summary>
-    public static readonly string[] Keys =
+    /// <summary>Keys every SMTP relay type allows (the host adds <c>type</c>).</summary>
+    private static readonly string[] CommonKeys =
     [
-        "host", "port", "ehlo_as", "connect_timeout", "command_timeout", "data_timeout",
-        "idle_timeout", "concurrent_connections", "tls", "credentials",
+        "port", "ehlo_as", "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
+        "concurrent_connections", "tls", "eight_bit", "connect_retries", "circuit_breaker",
     ];
 
-    public required string Host { get; init; }
+    private static readonly string[] SingleHostKeys = ["host", "credentials"];
+
+    private static readonly string[] MxKeys = ["ipv4_only", "force_mx", "dns"];
+
+    public required RelayKind Kind { get; init; }
+    public string Host { get; init; } = string.Empty;
     public required int Port { get; init; }
     public required string? EhloAs { get; init; }
     public required TimeSpan ConnectTimeout { get; init; }
@@ -24,40 +30,55 @@ internal sealed class SmtpRelaySettings
     public required TimeSpan IdleTimeout { get; init; }
     public required int ConcurrentConnections { get; init; }
     public required TlsSettings Tls { get; init; }
-    public required string? Username { get; init; }
-    public required string? Password { get; init; }
-    public required bool Lmtp { get; init; }
+    public required EightBitMode EightBit { get; init; }
+    public required int ConnectRetries { get; init; }
+    public required CircuitBreakerSettings CircuitBreaker { get; init; }
+    public string? Username { get; init; }
+    public string? Password { get; init; }
+    public bool Ipv4Only { get; init; }
+    public IReadOnlyDictionary<string, (string Host, int? Port)> ForceMx { get; init; } = new Dictionary<string, (string, int?)>();
+    public DnsSettings Dns { get; init; } = new();
+
+    public bool Lmtp => Kind == RelayKind.Lmtp;
 
     /// <summary>Reads and checks the options.</summary>
-    /// <param name="options">The relay's section.</param>
-    /// <param name="lmtp">True for the <c>lmtp</c> type (defaults: localhost, port 24).</param>
-    public static SmtpRelaySettings Parse(ComponentOptions options, bool lmtp)
+    public static SmtpRelaySettings Parse(ComponentOptions options, RelayKind kind)
     {
-        options.RequireKnownKeys(Keys);
-        var host = lmtp ? options.GetString("host") ?? "localhost" : options.GetRequiredString("host");
-        if (host.Length == 0 || host.AsSpan().IndexOfAny(" \t\r\n") >= 0)
+        options.RequireKnownKeys([.. CommonKeys, .. kind == RelayKind.Mx ? MxKeys : SingleHostKeys]);
+        string host = string.Empty;
+        string? username = null, password = null;
+        if (kind != RelayKind.Mx)
         {
-            throw options.Error("host", "must be a host name or an IP address");
+            host = kind == RelayKind.Lmtp ? options.GetString("host") ?? "localhost" : options.GetRequiredString("host");
+            if (host.Length == 0 || host.AsSpan().IndexOfAny(" \t\r\n") >= 0)
+            {
+                throw options.Error("host", "must be a host name or an IP address");
+            }
+            if (options.GetSection("credentials") is { } credentials)
+            {
+                credentials.RequireKnownKeys("username", "password");
+                username = credentials.GetRequiredString("username");
+                // An empty password is allowed (some smart hosts use the user name as a token).
+                password = credentials.GetString("password") ?? throw credentials.Error(null, "the key 'password' is required");
+            }
         }
         var ehloAs = options.GetString("ehlo_as");
         if (ehloAs is not null && (ehloAs.Length == 0 || ehloAs.AsSpan().IndexOfAny(" \t\r\n") >= 0))
         {
             throw options.Error("ehlo_as", "must be a host name without white space");
         }
-
-        string? username = null, password = null;
-        if (options.GetSection("credentials") is { } credentials)
+        var eightBit = options.GetString("eight_bit")?.ToLowerInvariant() switch
         {
-            credentials.RequireKnownKeys("username", "password");
-            username = credentials.GetRequiredString("username");
-            // An empty password is allowed (some smart hosts use the user name as a token).
-            password = credentials.GetString("password") ?? throw credentials.Error(null, "the key 'password' is required");
-        }
+            null or "convert" => EightBitMode.Convert,
+            "refuse" => EightBitMode.Refuse,
+            _ => throw options.Error("eight_bit", "must be 'convert' or 'refuse'"),
+        };
 
         return new SmtpRelaySettings
         {
+            Kind = kind,
             Host = host,
-            Port = options.GetInt32("port", lmtp ? 24 : 25, 1, 65535),
+            Port = options.GetInt32("port", kind == RelayKind.Lmtp ? 24 : 25, 1, 65535),
             EhloAs = ehloAs,
             ConnectTimeout = Positive(options, "connect_timeout", 30),
             CommandTimeout = Positive(options, "command_timeout", 30),
@@ -65,10 +86,69 @@ internal sealed class SmtpRelaySettings
             IdleTimeout = options.GetSeconds("idle_timeout", TimeSpan.FromSeconds(10)),
             ConcurrentConnections = options.GetInt32("concurrent_connections", 5, 1, 10_000),
             Tls = TlsSettings.Parse(options.GetSection("tls")),
+            EightBit = eightBit,
+            // mx falls through to the next MX instead of retrying the same host.
+            ConnectRetries = options.GetInt32("connect_retries", kind == RelayKind.Mx ? 0 : 1, 0, 10),
+            CircuitBreaker = CircuitBreakerSettings.Parse(options.GetSection("circuit_breaker")),
             Username = username,
             Password = password,
-            Lmtp = lmtp,
+            Ipv4Only = kind == RelayKind.Mx && options.GetBoolean("ipv4_only", false),
+            ForceMx = kind == RelayKind.Mx ? ParseForceMx(options) : new Dictionary<string, (string, int?)>(),
+            Dns = kind == RelayKind.Mx ? DnsSettings.Parse(options.GetSection("dns")) : new DnsSettings(),
         };
+    }
+
+    private static Dictionary<string, (string Host, int? Port)> ParseForceMx(ComponentOptions options)
+    {
+        var result = new Dictionary<string, (string, int?)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (domain, value) in options.GetStringMap("force_mx"))
+        {
+            var path = ConfigNode.Combine(options.PathOf("force_mx"), domain);
+            if (!TryParseHostPort(value, out var host, out var port))
+            {
+                throw new ConfigException(path, $"'{value}' is not host or host:port", options.Map.Location);
+            }
+            result[domain.TrimEnd('.')] = (host, port);
+        }
+        return result;
+    }
+
+    /// <summary>Parses <c>host</c>, <c>host:port</c>, <c>[v6]</c> or <c>[v6]:port</c>.</summary>
+    internal static bool TryParseHostPort(string text, out string host, out int? port)
+    {
+        host = text.Trim();
+        port = null;
+        string? portText = null;
+        if (host.StartsWith('['))
+        {
+            int close = host.IndexOf(']');
+            if (close < 0)
+            {
+                return false;
+            }
+            portText = host.Length > close + 1 ? (host[close + 1] == ':' ? host[(close + 2)..] : null) : string.Empty;
+            if (portText is null)
+            {
+                return false;
+            }
+            host = host[1..close];
+            portText = portText.Length == 0 ? null : portText;
+        }
+        else if (host.Count(c => c == ':') == 1)
+        {
+            int colon = host.IndexOf(':');
+            portText = host[(colon + 1)..];
+            host = host[..colon];
+        }
+        if (portText is not null)
+        {
+            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
+            {
+                return false;
+            }
+            port = p;
+        }
+        return host.Length > 0 && host.AsSpan().IndexOfAny(" \t\r\n/") < 0;
     }
 
     private static TimeSpan Positive(ComponentOptions options, string key, double defaultSeconds)

@@ -33,8 +33,8 @@ public sealed class BlackholeRelayTests
     }
 
     [Fact]
-    public void Register_Always_AddsMaildirAndBlackhole()
+    public void Register_Always_AddsLocalRelays()
     {
-        Assert.Equal(["maildir", "blackhole"], RecordingRegistry.Of(new LocalPlugin()).Relays.Keys);
+        Assert.Equal(["maildir", "blackhole", "pipe", "maildrop", "dovecot"], RecordingRegistry.Of(new LocalPlugin()).Relays.Keys);
     }
 }

@@ -22,6 +22,9 @@ internal static class RelayTestSupport
     public static IRelay CreateStatic(int port, TimeProvider? time = null, params (string Key, object Value)[] extra) =>
         new SmtpRelayFactory(lmtp: false).Create(Options([("host", "127.0.0.1"), ("port", port), .. extra]), Context(time));
 
+    public static IRelay CreateMx(string dns, int port, TimeProvider? time = null, params (string Key, object Value)[] extra) =>
+        SmtpRelayFactory.ForMx().Create(Options([("port", port), ("dns", new (string, object)[] { ("servers", dns), ("timeout", 2) }), .. extra]), Context(time));
+
     public static Envelope Envelope(string message, params string[] recipients) =>
         new("sender@x.test", recipients.Length == 0 ? ["rcpt@x.test"] : recipients, new RawMessage(Encoding.UTF8.GetBytes(message))) { Id = "test-id" };
 

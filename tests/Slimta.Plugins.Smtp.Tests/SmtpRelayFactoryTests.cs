@@ -107,7 +107,57 @@ public sealed class SmtpRelayFactoryTests
     }
 
     [Fact]
-    public void Register_Plugin_AddsStaticAndLmtpRelays()
+    public void Validate_MxWithHostKey_HostIsUnknownForMx()
+    {
+        var e = Assert.Throws<ConfigException>(() => SmtpRelayFactory.ForMx().Validate(Options(("host", "mx"))));
+
+        Assert.Equal("relay.out.host", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_MxFullConfig_Passes()
+    {
+        SmtpRelayFactory.ForMx().Validate(Options(
+            ("type", "mx"), ("ipv4_only", true), ("eight_bit", "refuse"), ("connect_retries", 0),
+            ("force_mx", new (string, object)[] { ("example.com", "smtp.example.net:2525"), ("v6.example", "[::1]:25") }),
+            ("dns", new (string, object)[] { ("servers", "127.0.0.1:5353"), ("timeout", 2) }),
+            ("circuit_breaker", new (string, object)[] { ("failures", 3), ("duration", 10) })));
+    }
+
+    [Fact]
+    public void Validate_MxDnsServerNotAnAddress_NamesServers()
+    {
+        var e = Assert.Throws<ConfigException>(() => SmtpRelayFactory.ForMx().Validate(Options(("dns", new (string, object)[] { ("servers", "dns.example") }))));
+
+        Assert.Equal("relay.out.dns.servers", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_ForceMxBadPort_NamesDomain()
+    {
+        var e = Assert.Throws<ConfigException>(() => SmtpRelayFactory.ForMx().Validate(Options(("force_mx", new (string, object)[] { ("example.com", "mx:99999") }))));
+
+        Assert.Equal("relay.out.force_mx.example.com", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_EightBitUnknownMode_NamesKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("eight_bit", "drop"))));
+
+        Assert.Equal("relay.out.eight_bit", e.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_CircuitBreakerOneFailure_NamesNestedKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("circuit_breaker", new (string, object)[] { ("failures", 1) }))));
+
+        Assert.Equal("relay.out.circuit_breaker.failures", e.KeyPath);
+    }
+
+    [Fact]
+    public void Register_Plugin_AddsStaticLmtpAndMxRelays()
     {
         var registry = new RecordingRegistry();
         var attribute = typeof(SmtpRelayPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>();
@@ -115,7 +165,7 @@ public sealed class SmtpRelayFactoryTests
         new SmtpRelayPlugin().Register(registry);
 
         Assert.Equal(typeof(SmtpRelayPlugin), attribute?.EntryType);
-        Assert.Equal(["lmtp", "static"], registry.Relays.Order(StringComparer.Ordinal));
+        Assert.Equal(["lmtp", "mx", "static"], registry.Relays.Order(StringComparer.Ordinal));
     }
 
     private sealed class RecordingRegistry : IPluginRegistry

@@ -102,10 +102,10 @@ public sealed class StaticRelaySinkTests
     }
 
     [Fact]
-    public async Task AttemptAsync_SinkWithout8BitMime_EightBitMessageFailsPermanentlyWith563()
+    public async Task AttemptAsync_SinkWithout8BitMimeAndEightBitRefuse_FailsPermanentlyWith563()
     {
         await using var sink = await SmtpSink.StartAsync("-8");
-        var relay = CreateStatic(sink.Port);
+        var relay = CreateStatic(sink.Port, null, ("eight_bit", "refuse"));
 
         var result = await relay.AttemptAsync(Envelope("Subject: x\r\n\r\ncaf\u00e9\r\n"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -113,6 +113,43 @@ public sealed class StaticRelaySinkTests
         var only = Assert.Single(result.Recipients);
         Assert.Equal(DeliveryOutcome.PermanentFailure, only.Outcome);
         Assert.Equal("5.6.3", only.Reply.EnhancedStatus);
+        Assert.Empty(sink.Messages);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_SinkWithout8BitMime_BodyConvertedToQuotedPrintableHeadersUntouched()
+    {
+        await using var sink = await SmtpSink.StartAsync("-8");
+        var relay = CreateStatic(sink.Port);
+        var message = "From: a@x.test\r\nSubject:  odd   spacing\r\nX-Keep: (kept)\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9 \u00fc\u00df\r\n";
+
+        var result = await relay.AttemptAsync(Envelope(message), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        Assert.True(result.AllDelivered, string.Join(", ", result.Recipients));
+        var received = Assert.Single(await sink.WaitForMessagesAsync(1));
+        Assert.DoesNotContain(received.Data, b => b >= 0x80);
+        Assert.DoesNotContain("BODY=8BITMIME", received.MailParameters);
+        var text = Encoding.ASCII.GetString(received.Data);
+        Assert.StartsWith("From: a@x.test\r\nSubject:  odd   spacing\r\nX-Keep: (kept)\r\nMIME-Version: 1.0\r\n", text);
+        Assert.Contains("Content-Transfer-Encoding: quoted-printable", text);
+        using var stream = new MemoryStream(received.Data);
+        var parsed = MimeKit.MimeMessage.Load(stream);
+        Assert.Equal("caf\u00e9 \u00fc\u00df\n", parsed.TextBody?.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task AttemptAsync_SinkWithout8BitMimeAndEightBitHeader_FailsPermanentlyWith563()
+    {
+        // A raw UTF-8 header cannot be converted without changing the header bytes.
+        await using var sink = await SmtpSink.StartAsync("-8");
+        var relay = CreateStatic(sink.Port);
+
+        var result = await relay.AttemptAsync(Envelope("Subject: caf\u00e9\r\n\r\nbody\r\n"), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        Assert.Equal("5.6.3", Assert.Single(result.Recipients).Reply.EnhancedStatus);
         Assert.Empty(sink.Messages);
     }
 

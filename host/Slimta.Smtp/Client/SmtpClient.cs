@@ -201,10 +201,16 @@ public sealed class SmtpClient : IAsyncDisposable
         bool eightBit = message.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0;
         if (eightBit && !Extensions.EightBitMime)
         {
-            // RFC 6152 §3: 8-bit data goes only to a server that offers 8BITMIME. Converting the
-            // message to 7-bit (quoted-printable with MimeKit) may be added later; until then the
-            // message is refused permanently, as RFC 3463 5.6.3 ("conversion required but not supported").
-            return Refused(count, new Reply(554, "5.6.3", "the message contains 8-bit data and the server does not offer 8BITMIME"));
+            // RFC 6152 §3: 8-bit data goes only to a server that offers 8BITMIME. Either the
+            // configured converter re-encodes the body as 7-bit, or the message is refused
+            // permanently with RFC 3463 5.6.3 ("conversion required but not supported").
+            var converted = _options.EightBitConverter?.Invoke(message);
+            if (converted is not { } sevenBit || sevenBit.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+            {
+                return Refused(count, new Reply(554, "5.6.3", "the message contains 8-bit data and the server does not offer 8BITMIME"));
+            }
+            message = sevenBit;
+            eightBit = false;
         }
         bool utf8Addresses = !IsAscii(sender) || recipients.Any(r => !IsAscii(r));
         if (utf8Addresses && !Extensions.SmtpUtf8)

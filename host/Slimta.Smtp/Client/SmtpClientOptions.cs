@@ -27,6 +27,13 @@ public sealed class SmtpClientOptions
     /// </summary>
     public int MaxReplyLineLength { get; init; } = 4096;
 
+    /// <summary>
+    /// Converts an 8-bit message to 7-bit for a server that does not offer 8BITMIME (RFC 6152 §3),
+    /// or returns null when it cannot; null (the default) refuses such messages with 554 5.6.3.
+    /// The SMTP relay plugin supplies a MimeKit-based converter (<c>eight_bit: convert</c>).
+    /// </summary>
+    public Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>?>? EightBitConverter { get; init; }
+
     /// <summary>Most lines accepted in one multi-line reply (bounds memory for a hostile server).</summary>
     public int MaxReplyLines { get; init; } = 256;
 }

@@ -201,6 +201,47 @@ public sealed class SmtpClientTests
     }
 
     [Fact]
+    public async Task SendMessageAsync_EightBitWithout8BitMimeAndConverter_SendsConvertedWithoutBody8BitMime()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250 mx.test\r\n"),
+            Expect("MAIL FROM:<s@x.test>\r\n"), Send("250 ok\r\n"),
+            Expect("RCPT TO:<a@x.test>\r\n"), Send("250 ok\r\n"),
+            Expect("DATA\r\n"), Send("354 go\r\n"),
+            Expect("caf=C3=A9\r\n.\r\n"), Send("250 ok\r\n"));
+        var options = new SmtpClientOptions
+        {
+            EhloName = Options().EhloName,
+            CommandTimeout = TimeSpan.FromSeconds(10),
+            EightBitConverter = _ => Encoding.ASCII.GetBytes("caf=C3=A9\r\n"),
+        };
+        await using var client = await OpenAsync(server, options);
+        await client.EhloAsync(CancellationToken.None);
+
+        var result = await client.SendMessageAsync("s@x.test", ["a@x.test"], Bytes("caf\u00e9\r\n"), false, CancellationToken.None);
+
+        Assert.Equal(250, Assert.Single(result.RecipientReplies).Code);
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_ConverterGivesUp_Fails563WithoutSending()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250 mx.test\r\n"),
+            Expect("QUIT\r\n"), Send("221 bye\r\n"));
+        var options = new SmtpClientOptions { EhloName = Options().EhloName, EightBitConverter = _ => null };
+        await using var client = await OpenAsync(server, options);
+        await client.EhloAsync(CancellationToken.None);
+
+        var result = await client.SendMessageAsync("s@x.test", ["a@x.test"], Bytes("caf\u00e9\r\n"), false, CancellationToken.None);
+        await client.QuitAsync(CancellationToken.None);
+
+        Assert.Equal("5.6.3", Assert.Single(result.RecipientReplies).EnhancedStatus);
+        await server.Completion;
+    }
+
+    [Fact]
     public async Task SendMessageAsync_DropDuringData_ThrowsIOException()
     {
         await using var server = Start(

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Logging;
+using Slimta.Abstractions.Envelopes;
+using Slimta.Abstractions.Relaying;
+using Slimta.Smtp.Client;
+
+namespace Slimta.Plugins.Smtp;
+
+/// <summary>
+/// One next hop with its pool of sessions and its connect pipeline (retry, circuit breaker). Each
+/// recipient's outcome follows its deciding reply's class (2xx delivered, 4xx transient, 5xx
+/// permanent); a session lost before the final reply is transient for every recipient; a session
+/// lost after the final reply does not change the result.
+/// </summary>
+internal sealed class PooledDestination : IAsyncDisposable
+{
+    private readonly SmtpConnectionPool _pool;
+    private readonly ILogger _logger;
+
+    public PooledDestination(SmtpConnector connector, SmtpRelaySettings settings, TimeProvider time, ILogger logger)
+    {
+        Remote = connector.Remote;
+        _logger = logger;
+        _pool = new SmtpConnectionPool(connector.OpenAsync, settings.ConcurrentConnections, settings.IdleTimeout, time);
+    }
+
+    /// <summary><c>host:port</c>.</summary>
+    public string Remote { get; }
+
+    /// <summary>Sessions opened so far.</summary>
+    public int ConnectionsOpened => _pool.Opened;
+
+    /// <summary>Idle sessions kept for reuse.</summary>
+    public int IdleCount => _pool.IdleCount;
+
+    /// <summary>Sends <paramref name="envelope"/> (every one of its recipients) in one transaction.</summary>
+    public async Task<DestinationResult> DeliverAsync(Envelope envelope, CancellationToken cancellationToken)
+    {
+        int count = envelope.Recipients.Count;
+        var session = await _pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        if (session.Client is not { } client)
+        {
+            var reply = session.Failure!;
+            // A session that could not be opened never delivers, whatever odd code explained it.
+            if (reply.Code < 400)
+            {
+                reply = new Reply(451, "4.5.0", "unexpected reply while opening the session: " + reply);
+            }
+            var one = RecipientResult.FromReply(reply);
+            return new DestinationResult(RelayResult.ForAll(count, one.Outcome, reply, Remote), NoSession: true);
+        }
+        try
+        {
+            var result = await client.SendMessageAsync(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8, cancellationToken).ConfigureAwait(false);
+            var recipients = result.RecipientReplies.Select(RecipientResult.FromReply).ToList();
+            _logger.LogInformation("Relayed {Id} to {Remote}: {Delivered}/{Count} delivered, {Reply}",
+                envelope.Id, Remote, recipients.Count(r => r.Outcome == DeliveryOutcome.Delivered), count, result.RecipientReplies[^1]);
+            return new DestinationResult(new RelayResult(recipients, Remote), NoSession: false);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            // Lost before the final reply: the next hop did not take the message (RFC 5321 §4.1.1.4
+            // makes the final reply the moment of responsibility), so every recipient is retried.
+            _logger.LogWarning("Delivery of {Id} to {Remote} failed: {Error}", envelope.Id, Remote, e.Message);
+            var code = e is SmtpTimeoutException ? "timed out" : "connection lost";
+            return new DestinationResult(RelayResult.Transient(count, new Reply(451, "4.4.2", $"{Remote}: {code}: {e.Message}"), Remote), NoSession: false);
+        }
+        finally
+        {
+            _pool.Release(client);
+        }
+    }
+
+    /// <summary>Closes the idle sessions (QUIT).</summary>
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+}
