@@ -39,8 +39,14 @@ public static class EdgeRuleSettingsParser
         foreach (var (text, i) in dns.GetStringList("servers").Select((t, i) => (t, i)))
         {
             // "127.0.0.1", "127.0.0.1:5353", "[::1]:5353" or "::1".
-            IPEndPoint? endPoint = IPAddress.TryParse(text, out var bare) ? new IPEndPoint(bare, 53)
-                : IPEndPoint.TryParse(text, out var withPort) ? withPort : null;
+            bool hasPort = text.StartsWith('[') || text.Count(c => c == ':') == 1;
+            IPEndPoint? endPoint = hasPort
+                ? (IPEndPoint.TryParse(text, out var withPort) ? withPort : null)
+                : (IPAddress.TryParse(text, out var bare) ? new IPEndPoint(bare, 53) : null);
+            if (endPoint is { Port: 0 } && !text.EndsWith(":0", StringComparison.Ordinal))
+            {
+                endPoint.Port = 53;
+            }
             if (endPoint is null || endPoint.Port == 0)
             {
                 throw new ConfigException(ConfigNode.Combine(dns.PathOf("servers"), i.ToString(CultureInfo.InvariantCulture)),
@@ -84,7 +90,9 @@ public static class EdgeRuleSettingsParser
                     {
                         network = new IPNetwork(single, single.GetAddressBytes().Length * 8);
                     }
-                    else if (!IPNetwork.TryParse(text, out network))
+                    // A network with host bits set (10.0.0.1/8) is most likely a typo: refuse it
+                    // rather than guess which network was meant.
+                    else if (!IPNetwork.TryParse(text, out network) || !network.BaseAddress.Equals(IPAddress.Parse(text[..text.IndexOf('/')])))
                     {
                         throw new ConfigException(ConfigNode.Combine(map.PathOf("ignore"), i.ToString(CultureInfo.InvariantCulture)),
                             $"'{text}' is not a network (CIDR such as 10.0.0.0/8, host bits zero) or an address", map.Map["ignore"]?.Location);
