@@ -17,7 +17,8 @@ public sealed record SqliteAddressLookup(string Database, string Query) : IAddre
     /// <inheritdoc />
     public async ValueTask<bool> ContainsAsync(string address, CancellationToken cancellationToken)
     {
-        var builder = new SqliteConnectionStringBuilder { DataSource = Database, Mode = SqliteOpenMode.ReadOnly };
+        // DefaultTimeout bounds the wait for a database locked by a writer (seconds).
+        var builder = new SqliteConnectionStringBuilder { DataSource = Database, Mode = SqliteOpenMode.ReadOnly, DefaultTimeout = 5 };
         var connection = new SqliteConnection(builder.ConnectionString);
         await using (connection.ConfigureAwait(false))
         {
