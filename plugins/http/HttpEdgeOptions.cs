@@ -11,9 +11,6 @@ public sealed record HttpEdgeOptions
     /// <summary>The port (<c>listener.port</c>); HttpListener needs a fixed one.</summary>
     public required int Port { get; init; }
 
-    /// <summary>This MTA's name (<c>hostname</c>), null for the process FQDN.</summary>
-    public string? Hostname { get; init; }
-
     /// <summary>Largest message body in bytes (<c>max_size</c>, default 10485760); larger → 413.</summary>
     public int MaxSize { get; init; } = 10485760;
 

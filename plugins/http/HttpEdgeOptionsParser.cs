@@ -13,7 +13,7 @@ public static class HttpEdgeOptionsParser
     public static HttpEdgeOptions Parse(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.RequireKnownKeys("listener", "hostname", "max_size", "max_connections", "data_timeout", "credentials");
+        options.RequireKnownKeys("listener", "max_size", "max_connections", "data_timeout", "credentials");
         var listener = options.GetSection("listener") ?? throw options.Error(null, "the key 'listener' ({interface, port}) is required");
         listener.RequireKnownKeys("interface", "port");
         if (!listener.Has("port"))
@@ -30,11 +30,6 @@ public static class HttpEdgeOptionsParser
             _ when IPAddress.TryParse(text.Trim('[', ']'), out var parsed) => parsed,
             _ => throw listener.Error("interface", $"'{text}' is not an IP address (or 'localhost', '*')"),
         };
-        var hostname = options.GetString("hostname");
-        if (hostname is not null && string.IsNullOrWhiteSpace(hostname))
-        {
-            throw options.Error("hostname", "must not be empty");
-        }
         string? username = null, password = null;
         var credentials = options.GetSection("credentials");
         if (credentials is not null)
@@ -57,7 +52,6 @@ public static class HttpEdgeOptionsParser
         {
             Address = address,
             Port = port,
-            Hostname = hostname,
             MaxSize = options.GetInt32("max_size", 10485760, 1, MaxSizeLimit),
             MaxConnections = options.GetInt32("max_connections", 100, 1, 100_000),
             DataTimeout = timeout,
