@@ -58,7 +58,16 @@ internal sealed class EdgeChecks : IAsyncDisposable
         {
             return null;
         }
-        var result = await _dnsbl.CheckAsync(ip.Address, cancellationToken).ConfigureAwait(false);
+        DnsblResult result;
+        try
+        {
+            result = await _dnsbl.CheckAsync(ip.Address, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The edge is stopping: the session that follows says 421 and closes.
+            return null;
+        }
         if (result.Failed.Count > 0)
         {
             _logger.LogWarning("DNSBL lookup of {Client} failed for {Zones}; not counted as listed", ip.Address, string.Join(", ", result.Failed));
