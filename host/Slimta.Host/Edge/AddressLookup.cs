@@ -1,3 +1,5 @@
+using Slimta.Host.Edge.Lookups;
+
 namespace Slimta.Host.Edge;
 
 /// <summary>
@@ -7,18 +9,11 @@ namespace Slimta.Host.Edge;
 /// </summary>
 /// <param name="KeyTemplate">The key template (default <c>{address}</c>).</param>
 /// <param name="Keys">The keys of the configured map.</param>
-public sealed record AddressLookup(string KeyTemplate, IReadOnlySet<string> Keys)
+public sealed record AddressLookup(string KeyTemplate, IReadOnlySet<string> Keys) : IAddressLookup
 {
     /// <summary>True when the address has an entry.</summary>
-    public bool Contains(string address)
-    {
-        int at = address.LastIndexOf('@');
-        string local = at < 0 ? address : address[..at];
-        string domain = at < 0 ? string.Empty : address[(at + 1)..];
-        var key = KeyTemplate
-            .Replace("{address}", address, StringComparison.Ordinal)
-            .Replace("{localpart}", local, StringComparison.Ordinal)
-            .Replace("{domain}", domain, StringComparison.Ordinal);
-        return Keys.Contains(key);
-    }
+    public bool Contains(string address) => Keys.Contains(LookupKey.Expand(KeyTemplate, address));
+
+    /// <inheritdoc />
+    public ValueTask<bool> ContainsAsync(string address, CancellationToken cancellationToken) => ValueTask.FromResult(Contains(address));
 }

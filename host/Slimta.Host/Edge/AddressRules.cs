@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Slimta.Abstractions.Envelopes;
+using Slimta.Host.Edge.Lookups;
 
 namespace Slimta.Host.Edge;
 
@@ -22,7 +23,7 @@ namespace Slimta.Host.Edge;
 /// <param name="Only">Allowed addresses and <c>@domain</c> entries; empty when not configured.</param>
 /// <param name="Patterns">Anchored patterns; empty when not configured.</param>
 /// <param name="Lookup">The lookup table, or null.</param>
-public sealed record AddressRules(IReadOnlyList<string> Only, IReadOnlyList<Regex> Patterns, AddressLookup? Lookup)
+public sealed record AddressRules(IReadOnlyList<string> Only, IReadOnlyList<Regex> Patterns, IAddressLookup? Lookup)
 {
     /// <summary>Rules that allow every address.</summary>
     public static AddressRules AllowAll { get; } = new([], [], null);
@@ -31,18 +32,16 @@ public sealed record AddressRules(IReadOnlyList<string> Only, IReadOnlyList<Rege
     public bool IsEmpty => Only.Count == 0 && Patterns.Count == 0 && Lookup is null;
 
     /// <summary>True when every configured rule allows <paramref name="address"/>.</summary>
-    public bool IsAllowed(string address)
-    {
-        if (Only.Count > 0 && !MatchesOnly(address))
-        {
-            return false;
-        }
-        if (Patterns.Count > 0 && !Patterns.Any(p => p.IsMatch(address)))
-        {
-            return false;
-        }
-        return Lookup is null || Lookup.Contains(address);
-    }
+    public bool IsAllowed(string address) => MatchesStatic(address) && (Lookup is null || (Lookup is AddressLookup config
+        ? config.Contains(address)
+        : throw new InvalidOperationException("This lookup must be asked with IsAllowedAsync.")));
+
+    /// <summary>True when every configured rule allows <paramref name="address"/>; throws when the lookup table cannot be asked.</summary>
+    public async ValueTask<bool> IsAllowedAsync(string address, CancellationToken cancellationToken) =>
+        MatchesStatic(address) && (Lookup is null || await Lookup.ContainsAsync(address, cancellationToken).ConfigureAwait(false));
+
+    private bool MatchesStatic(string address) =>
+        (Only.Count == 0 || MatchesOnly(address)) && (Patterns.Count == 0 || Patterns.Any(p => p.IsMatch(address)));
 
     private bool MatchesOnly(string address)
     {

@@ -16,31 +16,35 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
     private readonly IQueue _queue;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly EdgeChecks _checks;
 
-    public EdgeSessionHandler(SmtpEdgeOptions options, IQueue queue, TimeProvider time, ILogger logger)
+    public EdgeSessionHandler(SmtpEdgeOptions options, IQueue queue, TimeProvider time, ILogger logger, EdgeChecks checks)
     {
         _options = options;
+        _checks = checks;
         _queue = queue;
         _time = time;
         _logger = logger;
     }
 
+    // Address rules, lookups and SPF live in EdgeChecks (550 5.7.1 when not allowed).
     public ValueTask<Reply?> CheckSenderAsync(SmtpSessionInfo session, SmtpTransaction transaction, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_options.Senders.IsAllowed(transaction.Sender)
-            ? null
-            : new Reply(550, "5.7.1", $"Sender <{transaction.Sender}> not allowed"));
+        _checks.CheckSenderAsync(session, transaction.Sender, cancellationToken);
 
     public ValueTask<Reply?> CheckRecipientAsync(SmtpSessionInfo session, SmtpTransaction transaction, string recipient, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_options.Recipients.IsAllowed(recipient)
-            ? null
-            : new Reply(550, "5.7.1", $"Recipient <{recipient}> not allowed"));
+        _checks.CheckRecipientAsync(recipient, cancellationToken);
 
     public async ValueTask<Reply> DeliverAsync(SmtpSessionInfo session, SmtpTransaction transaction, RawMessage message, CancellationToken cancellationToken)
     {
         var remote = session.RemoteEndPoint as IPEndPoint;
+        if (await _checks.CheckMessageAsync(message.Bytes, remote, cancellationToken).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+        var reverseDns = await _checks.ReverseDnsAsync(session).ConfigureAwait(false);
         var envelope = new Envelope(transaction.Sender, transaction.Recipients, message)
         {
-            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, null, session.EhloName, session.Protocol, null),
+            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, reverseDns, session.EhloName, session.Protocol, null),
             ReceivedAt = _time.GetUtcNow(),
             SmtpUtf8 = transaction.SmtpUtf8,
             BodyType = transaction.BodyType,

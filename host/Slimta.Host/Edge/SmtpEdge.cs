@@ -23,6 +23,7 @@ public sealed class SmtpEdge : IEdge
     private readonly SmtpEdgeOptions _options;
     private readonly SmtpServerOptions _serverOptions;
     private readonly EdgeSessionHandler _handler;
+    private readonly EdgeChecks _checks;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -56,7 +57,8 @@ public sealed class SmtpEdge : IEdge
             CommandTimeout = options.CommandTimeout,
             DataTimeout = options.DataTimeout,
         };
-        _handler = new EdgeSessionHandler(options, queue, context.Time, _logger);
+        _checks = new EdgeChecks(options, context, _serverOptions.Hostname, _logger);
+        _handler = new EdgeSessionHandler(options, queue, context.Time, _logger, _checks);
     }
 
     /// <summary>The endpoints actually bound (with the ports the system chose for port 0); empty before start.</summary>
@@ -143,6 +145,7 @@ public sealed class SmtpEdge : IEdge
             await canceled.CancelAsync().ConfigureAwait(false);
             await StopAsync(canceled.Token).ConfigureAwait(false);
         }
+        await _checks.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _abort.Dispose();
     }
@@ -202,11 +205,7 @@ public sealed class SmtpEdge : IEdge
         try
         {
             _logger.LogWarning("Refusing a connection from {Client}: {Max} sessions open", client.RemoteEndPoint, _options.MaxConnections);
-            var writer = new System.Buffers.ArrayBufferWriter<byte>(64);
-            SmtpReplyWriter.Write(writer, TooManyConnections);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
-            await client.SendAsync(writer.WrittenMemory, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-            client.Shutdown(SocketShutdown.Both);
+            await SendAndCloseAsync(client, TooManyConnections).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -219,6 +218,15 @@ public sealed class SmtpEdge : IEdge
         }
     }
 
+    private async Task SendAndCloseAsync(Socket client, Reply reply)
+    {
+        var writer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        SmtpReplyWriter.Write(writer, reply);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+        await client.SendAsync(writer.WrittenMemory, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        client.Shutdown(SocketShutdown.Both);
+    }
+
     private async Task RunSessionAsync(Socket client)
     {
         // Leave the accept loop at once: the session starts on the thread pool.
@@ -226,6 +234,12 @@ public sealed class SmtpEdge : IEdge
         try
         {
             client.NoDelay = true;
+            // RFC 5782 / config.md: a DNSBL hit is refused before the greeting (554 5.7.1, close).
+            if (await _checks.CheckConnectionAsync(client.RemoteEndPoint, _stopping.Token).ConfigureAwait(false) is { } refusal)
+            {
+                await SendAndCloseAsync(client, refusal).ConfigureAwait(false);
+                return;
+            }
             var stream = new NetworkStream(client, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
             {

@@ -39,4 +39,7 @@ public sealed record SmtpEdgeOptions
 
     /// <summary>Which recipients are accepted (<c>rules.only_recipients</c>, <c>regex_recipients</c>, <c>lookup_recipients</c>).</summary>
     public AddressRules Recipients { get; init; } = AddressRules.AllowAll;
+
+    /// <summary>DNSBL, SPF, spam and reverse DNS checks, and the resolver they use.</summary>
+    public EdgeRuleSettings Checks { get; init; } = EdgeRuleSettings.None;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Slimta.Abstractions.Configuration;
+using Slimta.Host.Edge.Lookups;
 
 namespace Slimta.Host.Edge;
 
@@ -13,19 +14,19 @@ public static class SmtpEdgeOptionsParser
     private static readonly string[] Keys =
     [
         "listener", "listeners", "hostname", "max_size", "max_recipients", "max_connections",
-        "command_timeout", "data_timeout", "max_errors", "rules",
+        "command_timeout", "data_timeout", "max_errors", "rules", .. EdgeRuleSettingsParser.EdgeKeys,
     ];
 
     private static readonly string[] RuleKeys =
     [
-        "banner", "only_senders", "only_recipients", "regex_senders", "regex_recipients", "lookup_senders", "lookup_recipients",
+        "banner", "only_senders", "only_recipients", "regex_senders", "regex_recipients", "lookup_senders", "lookup_recipients", .. EdgeRuleSettingsParser.RuleKeys,
     ];
 
     // Keys of later features. Each one changes what the edge lets in (TLS, the client address,
     // spam and SPF checks, authentication), so ignoring them would silently weaken a config
     // written for them: they are refused until they are implemented.
     private static readonly string[] LaterKeys = ["tls", "tls_immediately", "proxyprotocol"];
-    private static readonly string[] LaterRuleKeys = ["dnsbl", "reject_spf", "lookup_credentials", "reject_spam", "require_tls"];
+    private static readonly string[] LaterRuleKeys = ["lookup_credentials", "require_tls"];
 
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
 
@@ -65,6 +66,7 @@ public static class SmtpEdgeOptionsParser
             DataTimeout = Positive(options, "data_timeout", TimeSpan.FromMinutes(5)),
             Senders = rules is null ? AddressRules.AllowAll : ParseRules(rules, "senders"),
             Recipients = rules is null ? AddressRules.AllowAll : ParseRules(rules, "recipients"),
+            Checks = EdgeRuleSettingsParser.Parse(options, rules),
         };
     }
 
@@ -171,7 +173,7 @@ public static class SmtpEdgeOptionsParser
         return new AddressRules(only, patterns, ParseLookup(rules, "lookup_" + what));
     }
 
-    private static AddressLookup? ParseLookup(ComponentOptions rules, string key)
+    private static IAddressLookup? ParseLookup(ComponentOptions rules, string key)
     {
         var lookup = rules.GetSection(key);
         if (lookup is null)
@@ -184,10 +186,11 @@ public static class SmtpEdgeOptionsParser
             case "config":
                 break;
             case "redis":
+                return LookupParser.ParseRedis(lookup);
             case "sqlite3":
-                throw lookup.Error("type", $"lookup type '{type}' is not supported yet; use 'config'");
+                return LookupParser.ParseSqlite(lookup);
             default:
-                throw lookup.Error("type", $"unknown lookup type '{type}'; known: config");
+                throw lookup.Error("type", $"unknown lookup type '{type}'; known: config, redis, sqlite3");
         }
         lookup.RequireKnownKeys("type", "map", "key_template");
         var template = lookup.GetString("key_template") ?? "{address}";

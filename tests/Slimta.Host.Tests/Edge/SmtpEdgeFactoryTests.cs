@@ -78,10 +78,7 @@ public class SmtpEdgeFactoryTests
     }
 
     [Theory]
-    [InlineData("dnsbl")]
-    [InlineData("reject_spf")]
     [InlineData("lookup_credentials")]
-    [InlineData("reject_spam")]
     [InlineData("require_tls")]
     public void Validate_LaterRuleKey_IsNotSupportedYet(string key)
     {
@@ -147,8 +144,6 @@ public class SmtpEdgeFactoryTests
     }
 
     [Theory]
-    [InlineData("redis", "not supported yet")]
-    [InlineData("sqlite3", "not supported yet")]
     [InlineData("ldap", "unknown lookup type")]
     public void Validate_LookupTypeOtherThanConfig_IsError(string type, string message)
     {
