@@ -4,12 +4,8 @@ using Slimta.Abstractions.Queueing;
 
 namespace Slimta.Plugins.Http;
 
-// LEAD: one line to add to HttpPlugin.Register (the assembly's single [SlimtaPlugin] entry):
-//     registry.AddEdge(HttpEdgeFactory.TypeName, new HttpEdgeFactory());
-
 /// <summary>
-/// Builds the <c>http</c> edge. Register it in the plugin's entry type with
-/// <c>registry.AddEdge("http", new HttpEdgeFactory());</c>.
+/// Builds the <c>http</c> edge (registered by <see cref="HttpPlugin"/>).
 /// </summary>
 public sealed class HttpEdgeFactory : IEdgeFactory
 {

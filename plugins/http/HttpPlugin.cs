@@ -5,7 +5,7 @@ using Slimta.Plugins.Http;
 
 namespace Slimta.Plugins.Http;
 
-/// <summary>Entry point of the HTTP plugin: registers the <c>http</c> relay (POST each message to a URL).</summary>
+/// <summary>Entry point of the HTTP plugin: registers the <c>http</c> relay (POST each message to a URL) and the <c>http</c> edge (receive messages by POST).</summary>
 public sealed class HttpPlugin : ISlimtaPlugin
 {
     /// <inheritdoc />
@@ -13,5 +13,6 @@ public sealed class HttpPlugin : ISlimtaPlugin
     {
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddRelay("http", new HttpRelayFactory());
+        registry.AddEdge(HttpEdgeFactory.TypeName, new HttpEdgeFactory());
     }
 }
