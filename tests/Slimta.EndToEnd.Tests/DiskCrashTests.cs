@@ -173,13 +173,32 @@ public sealed partial class DiskCrashTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Starts the executable and waits until it accepts connections.</summary>
-    private static async Task<Process> StartAsync(string config, int port)
+    /// <summary>Starts the executable and waits until it accepts connections; <paramref name="tmpfs"/> ("SIZE DIR") mounts a tmpfs over DIR for it.</summary>
+    internal static async Task<Process> StartAsync(string config, int port, string? tmpfs = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = false, RedirectStandardError = false };
-        psi.ArgumentList.Add(Dll);
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(config);
+        ProcessStartInfo psi;
+        if (tmpfs is null)
+        {
+            psi = new ProcessStartInfo("dotnet");
+            psi.ArgumentList.Add(Dll);
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(config);
+        }
+        else
+        {
+            // A private mount namespace (unshare(1)) with a small tmpfs over the spool: a real
+            // "No space left on device" that no other process sees and that vanishes with the server.
+            psi = new ProcessStartInfo("unshare");
+            psi.ArgumentList.Add("-m");
+            psi.ArgumentList.Add("sh");
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("mount -t tmpfs -o size=\"$1\" tmpfs \"$2\" && exec dotnet \"$3\" -c \"$4\"");
+            psi.ArgumentList.Add("sh");
+            foreach (var arg in tmpfs.Split(' ', 2).Append(Dll).Append(config))
+            {
+                psi.ArgumentList.Add(arg);
+            }
+        }
         var process = Process.Start(psi)!;
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline && !process.HasExited)
