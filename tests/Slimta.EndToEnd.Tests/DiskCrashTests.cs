@@ -86,6 +86,8 @@ public sealed partial class DiskCrashTests(ITestOutputHelper output)
                 last.Kill();
                 await last.WaitForExitAsync();
             }
+            var quarantine = Path.Combine(dir, "spool", "envelope", "quarantine");
+            output.WriteLine($"quarantined files: {(Directory.Exists(quarantine) ? Directory.GetFiles(quarantine).Length : 0)}");
         }
         finally
         {
