@@ -41,8 +41,19 @@ internal sealed class GroupSync : IDisposable
             var task = _next.Task;
             if (!_running)
             {
+                Task rounds;
+                try
+                {
+                    rounds = _workers.RunAsync(RunRounds);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The storage is closed: nobody will fsync, so nobody may wait.
+                    _next = null;
+                    throw;
+                }
                 _running = true;
-                _ = _workers.RunAsync(RunRounds).ContinueWith(
+                _ = rounds.ContinueWith(
                     t => FailPending(t.Exception!.GetBaseException()),
                     CancellationToken.None,
                     TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
