@@ -10,9 +10,8 @@ public sealed class EmbeddedDefaultTests
     public async Task Swaks_EmbeddedDefault_MessageLandsInMaildirWithTraceHeaders()
     {
         var mail = TestPaths.NewTempDir("slimta-mail");
-        var yaml = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "examples", "slimta.conf"))
-            .Replace("port: 2525", "port: 0", StringComparison.Ordinal)
-            .Replace("path: ../var/mail", "path: " + mail, StringComparison.Ordinal);
+        var spool = TestPaths.NewTempDir("slimta-spool");
+        var yaml = EmbeddedDefault(mail, spool);
         Assert.Contains("port: 0", yaml);
         await using var server = await ServerHarness.StartAsync(yaml);
 
@@ -27,6 +26,10 @@ public sealed class EmbeddedDefaultTests
             await Task.Delay(50);
         }
         var file = Assert.Single(Directory.GetFiles(newDir));
+        // The embedded default queues on disk: the message went through the spool, which is empty again.
+        Assert.True(Directory.Exists(Path.Combine(spool, "envelope")));
+        await WaitForAsync(() => Directory.GetFiles(Path.Combine(spool, "envelope"), "*.env").Length == 0);
+        Assert.Empty(Directory.GetFiles(Path.Combine(spool, "meta"), "*.meta"));
         var text = await File.ReadAllTextAsync(file);
         Assert.StartsWith("Return-Path: <you@example.test>\r\nDelivered-To: postmaster@example.test\r\nReceived: from ", text);
         Assert.Contains("Subject: hello slimta\r\n", text);
@@ -37,13 +40,33 @@ public sealed class EmbeddedDefaultTests
     [Fact]
     public async Task Swaks_EmbeddedDefaultOtherDomain_RefusedAsNotAnOpenRelay()
     {
-        var yaml = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "examples", "slimta.conf"))
-            .Replace("port: 2525", "port: 0", StringComparison.Ordinal)
-            .Replace("path: ../var/mail", "path: " + TestPaths.NewTempDir("slimta-mail"), StringComparison.Ordinal);
+        var yaml = EmbeddedDefault(TestPaths.NewTempDir("slimta-mail"), TestPaths.NewTempDir("slimta-spool"));
         await using var server = await ServerHarness.StartAsync(yaml);
         var output = await RunAsync("swaks", "--server", "127.0.0.1:" + server.PortOf(), "--from", "spammer@example.org",
             "--to", "victim@gmail.com", "--quit-after", "RCPT");
         Assert.Contains("550 5.7.1", output);
+    }
+
+    /// <summary>examples/slimta.conf with an ephemeral port, and mail and spool in temporary directories (never the repository's var/).</summary>
+    private static string EmbeddedDefault(string mail, string spool)
+    {
+        var yaml = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "examples", "slimta.conf"));
+        Assert.Contains("path: ../var/mail", yaml);
+        Assert.Contains("type: disk", yaml);
+        Assert.Contains("../var/spool/", yaml);
+        return yaml
+            .Replace("port: 2525", "port: 0", StringComparison.Ordinal)
+            .Replace("path: ../var/mail", "path: " + mail, StringComparison.Ordinal)
+            .Replace("../var/spool", spool, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
     }
 
     private static async Task<string> RunAsync(string exe, params string[] args)

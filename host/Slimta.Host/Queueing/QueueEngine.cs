@@ -206,8 +206,13 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                _log.LogError(ex, "queue={Queue} id={Id} could not be stored; refused with 451", Name, e.Id);
-                results[i] = QueueResult.Failed(e, new Reply(451, "4.3.0", "Queue storage unavailable, try again later"));
+                // A full disk is RFC 5321 §4.2.2's 452 "insufficient system storage" (RFC 3463 4.3.1
+                // "mail system full"); every other storage failure is a local error, 451 4.3.0.
+                bool full = IsStorageFull(ex);
+                _log.LogError(ex, "queue={Queue} id={Id} could not be stored; refused with {Code}", Name, e.Id, full ? 452 : 451);
+                results[i] = QueueResult.Failed(e, full
+                    ? new Reply(452, "4.3.1", "Insufficient system storage, try again later")
+                    : new Reply(451, "4.3.0", "Queue storage unavailable, try again later"));
                 allStored = false;
                 break;
             }
@@ -247,6 +252,22 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// True for ENOSPC (28) or EDQUOT (122): .NET reports the errno as the HResult of the
+    /// <see cref="IOException"/> on Unix (ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows).
+    /// </summary>
+    private static bool IsStorageFull(Exception ex)
+    {
+        for (Exception? x = ex; x is not null; x = x.InnerException)
+        {
+            if (x is IOException { HResult: 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027) })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private async Task<IReadOnlyList<Envelope>> ApplyPoliciesAsync(Envelope envelope, CancellationToken cancellationToken)
