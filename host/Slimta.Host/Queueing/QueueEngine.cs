@@ -567,8 +567,8 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     /// No flag is stored (the storage contract has none): the end of the previous attempt is
     /// recomputed, because the engine stored <c>NextAttempt = end of that attempt + delay(attempts)</c>
     /// and the delay expression is a pure function of the attempt count. So exactly one attempt
-    /// sees "previous end before the threshold, this end at or after it". A crash between the
-    /// notice and the attempt count update may repeat the notice (at-least-once, like delivery);
+    /// sees "previous end before the threshold, this end at or after it". A crash after the
+    /// notice and before the next-attempt time is stored may repeat it (at-least-once, like delivery);
     /// changing <c>retry.delay</c> while messages wait may repeat or skip one.
     /// </summary>
     private bool DelayNoticeDue(Envelope original, StoredMessage stored, DateTimeOffset now)
