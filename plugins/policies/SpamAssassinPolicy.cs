@@ -1,3 +1,4 @@
+using Slimta.Smtp.Spamc;
 using System.Globalization;
 using System.Text;
 using Slimta.Abstractions.Envelopes;
@@ -17,7 +18,7 @@ namespace Slimta.Plugins.Policies;
 /// times out or answers something unexpected, the policy throws, so the queue refuses the message
 /// with 451 and the client tries again later — an outage never lets mail through unscanned.
 /// </summary>
-internal sealed class SpamAssassinPolicy(SpamdClient spamd) : IQueuePolicy
+internal sealed class SpamAssassinPolicy(SpamcClient spamd) : IQueuePolicy
 {
     /// <summary>Where SpamAssassin folds <c>X-Spam-Symbols</c> too: one header line stays readable.</summary>
     private const int FoldWidth = 76;
@@ -34,7 +35,7 @@ internal sealed class SpamAssassinPolicy(SpamdClient spamd) : IQueuePolicy
         return null;
     }
 
-    internal static string Status(SpamdVerdict verdict) => string.Create(CultureInfo.InvariantCulture,
+    internal static string Status(SpamcVerdict verdict) => string.Create(CultureInfo.InvariantCulture,
         $"{(verdict.IsSpam ? "Yes" : "No")}, score={verdict.Score:0.0} required={verdict.Required:0.0}");
 
     /// <summary>The rule names comma-separated, folded (RFC 5322 §2.2.3) after a comma when a line would grow long.</summary>

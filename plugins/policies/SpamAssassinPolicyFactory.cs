@@ -1,3 +1,4 @@
+using Slimta.Smtp.Spamc;
 using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Plugins;
 using Slimta.Abstractions.Queueing;
@@ -21,7 +22,7 @@ internal sealed class SpamAssassinPolicyFactory : IComponentFactory<IQueuePolicy
     {
         ArgumentNullException.ThrowIfNull(context);
         var (host, port, timeout) = Read(options);
-        return new SpamAssassinPolicy(new SpamdClient(host, port, timeout, context.Time));
+        return new SpamAssassinPolicy(new SpamcClient(host, port, timeout, context.Time));
     }
 
     private static (string Host, int Port, TimeSpan Timeout) Read(ComponentOptions options)

@@ -10,6 +10,8 @@ using Slimta.Host.Edge.Spam;
 using Slimta.Host.Edge.Spf;
 using Slimta.Smtp.Server;
 
+using Slimta.Smtp.Spamc;
+
 namespace Slimta.Host.Edge;
 
 /// <summary>
@@ -27,7 +29,7 @@ internal sealed class EdgeChecks : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly DnsblChecker? _dnsbl;
     private readonly SpfEvaluator? _spf;
-    private readonly SpamdClient? _spamd;
+    private readonly SpamcClient? _spamd;
     private readonly ReverseDnsLookup? _reverseDns;
     private readonly ConditionalWeakTable<SmtpSessionInfo, Task<string?>> _names = [];
 
@@ -44,7 +46,7 @@ internal sealed class EdgeChecks : IAsyncDisposable
             _spf = _settings.RejectSpf.Count == 0 ? null : new SpfEvaluator(dns, hostname);
             _reverseDns = _settings.ReverseDns ? new ReverseDnsLookup(dns) : null;
         }
-        _spamd = _settings.RejectSpam is null ? null : new SpamdClient(_settings.RejectSpam, context.Time);
+        _spamd = _settings.RejectSpam is null ? null : new SpamcClient(_settings.RejectSpam.Host, _settings.RejectSpam.Port, _settings.RejectSpam.Timeout, context.Time);
     }
 
     public AddressRules Senders { get; }
@@ -119,15 +121,15 @@ internal sealed class EdgeChecks : IAsyncDisposable
         }
         try
         {
-            var verdict = await _spamd.CheckAsync(message, cancellationToken).ConfigureAwait(false);
+            var verdict = await _spamd.SymbolsAsync(message, cancellationToken).ConfigureAwait(false);
             if (!verdict.IsSpam)
             {
                 return null;
             }
-            _logger.LogInformation("Refusing a message from {Client}: spam score {Score} / {Threshold}", (remote as IPEndPoint)?.Address, verdict.Score, verdict.Threshold);
+            _logger.LogInformation("Refusing a message from {Client}: spam score {Score} / {Threshold}", (remote as IPEndPoint)?.Address, verdict.Score, verdict.Required);
             return new Reply(550, "5.7.1", "Message refused as spam");
         }
-        catch (SpamdException ex)
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidDataException or TimeoutException)
         {
             _logger.LogWarning("Spam check failed: {Error}", ex.Message);
             return SpamdFailed;

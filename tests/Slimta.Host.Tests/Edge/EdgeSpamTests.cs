@@ -34,25 +34,4 @@ public class EdgeSpamTests
         await EdgeDnsRulesTests.SendMessageAsync(edge, Headers + "hello\r\n", "451 4.7.1 ");
         Assert.Empty(edge.Queue.Envelopes);
     }
-
-    [Theory]
-    [InlineData("SPAMD/1.1 0 EX_OK\r\nSpam: True ; 1000.0 / 5.0\r\n\r\n", true, 1000.0)]
-    [InlineData("SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\nSpam: False ; 1.5 / 5.0\r\n\r\n", false, 1.5)]
-    public void Parse_CheckAnswer_ReadsVerdict(string answer, bool spam, double score)
-    {
-        var verdict = Slimta.Host.Edge.Spam.SpamdClient.Parse(answer);
-        Assert.Equal(spam, verdict.IsSpam);
-        Assert.Equal(score, verdict.Score);
-        Assert.Equal(5.0, verdict.Threshold);
-    }
-
-    [Theory]
-    [InlineData("SPAMD/1.1 76 Bad header line\r\n\r\n")]
-    [InlineData("SPAMD/1.1 0 EX_OK\r\n\r\n")]
-    [InlineData("HTTP/1.1 200 OK\r\n\r\n")]
-    [InlineData("SPAMD/1.1 0 EX_OK\r\nSpam: True\r\n\r\n")]
-    public void Parse_BadAnswer_Throws(string answer)
-    {
-        Assert.Throws<Slimta.Host.Edge.Spam.SpamdException>(() => Slimta.Host.Edge.Spam.SpamdClient.Parse(answer));
-    }
 }

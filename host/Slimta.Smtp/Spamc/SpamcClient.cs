@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Slimta.Plugins.Policies;
+namespace Slimta.Smtp.Spamc;
 
 /// <summary>
 /// A minimal SPAMC/1.5 client for spamd (the protocol of SpamAssassin's <c>spamc</c>, see
@@ -11,14 +11,24 @@ namespace Slimta.Plugins.Policies;
 /// <c>Content-length</c> header and the message bytes, answered by <c>SPAMD/1.x 0 EX_OK</c>, a
 /// <c>Spam: True|False ; score / required</c> header and the comma-separated rule names as body.
 /// Every failure (refused, reset, timeout, a reply that does not parse, a non-zero status) is an
-/// exception: the caller must never mistake an outage for "not spam".
+/// exception: the caller must never mistake an outage for "not spam". Shared by the edge's
+/// <c>reject_spam</c> rule and the <c>spamassassin</c> queue policy.
 /// </summary>
-internal sealed class SpamdClient(string host, int port, TimeSpan timeout, TimeProvider time)
+/// <param name="host">spamd's host.</param>
+/// <param name="port">spamd's port (783 by default).</param>
+/// <param name="timeout">Limit for the whole exchange.</param>
+/// <param name="time">The clock of the timeout.</param>
+public sealed class SpamcClient(string host, int port, TimeSpan timeout, TimeProvider time)
 {
     /// <summary>Upper bound on what spamd may send back for SYMBOLS (headers and a rule list).</summary>
     private const int MaxReply = 64 * 1024;
 
-    public async Task<SpamdVerdict> SymbolsAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scans <paramref name="message"/>. Throws <see cref="TimeoutException"/>, <see cref="IOException"/>,
+    /// <see cref="System.Net.Sockets.SocketException"/> or <see cref="InvalidDataException"/> when spamd
+    /// gives no verdict.
+    /// </summary>
+    public async Task<SpamcVerdict> SymbolsAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
@@ -33,7 +43,7 @@ internal sealed class SpamdClient(string host, int port, TimeSpan timeout, TimeP
         }
     }
 
-    private async Task<SpamdVerdict> ExchangeAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    private async Task<SpamcVerdict> ExchangeAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
@@ -65,7 +75,7 @@ internal sealed class SpamdClient(string host, int port, TimeSpan timeout, TimeP
     }
 
     /// <summary>Parses a complete SYMBOLS reply; throws <see cref="InvalidDataException"/> for anything else.</summary>
-    internal static SpamdVerdict Parse(string reply, string server)
+    internal static SpamcVerdict Parse(string reply, string server)
     {
         int headerEnd = reply.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         if (headerEnd < 0)
@@ -116,7 +126,7 @@ internal sealed class SpamdClient(string host, int port, TimeSpan timeout, TimeP
         var symbols = reply[(headerEnd + 4)..]
             .Split([',', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .ToList();
-        return new SpamdVerdict(spam.Value, score, required, symbols);
+        return new SpamcVerdict(spam.Value, score, required, symbols);
     }
 
     private static InvalidDataException Bad(string server, string problem, string text)
