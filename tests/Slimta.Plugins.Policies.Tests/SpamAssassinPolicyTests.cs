@@ -24,7 +24,7 @@ public sealed class SpamAssassinPolicyTests : IClassFixture<SpamAssassinPolicyTe
     [Fact]
     public async Task Apply_GtubeMessageWithRealSpamd_PrependsYesAndGtubeAndKeepsEveryOtherByte()
     {
-        byte[] original = [.. Headers, .. Encoding.ASCII.GetBytes("\r\n" + SpamdServer.Gtube + "\r\n")];
+        byte[] original = [.. Headers, .. Encoding.ASCII.GetBytes("\r\n" + Spamd.Gtube + "\r\n")];
         var envelope = new Envelope("sender@example.org", ["bob@example.com"], new RawMessage(original));
 
         var result = await Policy(_spamd.Server.Port).ApplyAsync(envelope, Ct);
@@ -62,7 +62,7 @@ public sealed class SpamAssassinPolicyTests : IClassFixture<SpamAssassinPolicyTe
     [Fact]
     public async Task Apply_ForgedSpamHeaders_RemovedBeforeOursAreAdded()
     {
-        byte[] rest = [.. Headers, .. Encoding.ASCII.GetBytes("\r\n" + SpamdServer.Gtube + "\r\n")];
+        byte[] rest = [.. Headers, .. Encoding.ASCII.GetBytes("\r\n" + Spamd.Gtube + "\r\n")];
         int fromEnd = Array.IndexOf(rest, (byte)'\n') + 1;
         byte[] original = [.. Encoding.ASCII.GetBytes("X-Spam-Status: No, score=-100.0 required=5.0\r\n"), .. rest[..fromEnd], .. Encoding.ASCII.GetBytes("x-spam-symbols: NONE\r\n"), .. rest[fromEnd..]];
         var envelope = new Envelope("sender@example.org", ["bob@example.com"], new RawMessage(original));
@@ -175,11 +175,11 @@ public sealed class SpamAssassinPolicyTests : IClassFixture<SpamAssassinPolicyTe
     /// <summary>One spamd for the class: loading its rules takes seconds.</summary>
     public sealed class SpamdFixture : IAsyncLifetime
     {
-        private SpamdServer? _server;
+        private ExternalServer? _server;
 
-        public SpamdServer Server => _server ?? throw new InvalidOperationException("spamd not started");
+        public ExternalServer Server => _server ?? throw new InvalidOperationException("spamd not started");
 
-        public async Task InitializeAsync() => _server = await SpamdServer.StartAsync();
+        public async Task InitializeAsync() => _server = await Spamd.StartAsync();
 
         public async Task DisposeAsync()
         {
