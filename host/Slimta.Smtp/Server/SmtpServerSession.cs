@@ -15,7 +15,7 @@ namespace Slimta.Smtp.Server;
 public sealed partial class SmtpServerSession : IDisposable
 {
     private readonly SmtpInput _input;
-    private readonly PipeWriter _output;
+    private PipeWriter _output;
     private readonly SmtpServerOptions _options;
     private readonly ISmtpServerHandler _handler;
     private readonly TimeProvider _time;
@@ -23,7 +23,6 @@ public sealed partial class SmtpServerSession : IDisposable
     private readonly byte[] _line = new byte[SmtpLimits.MaxCommandLine];
     private readonly List<EsmtpParameter> _parameters = [];
     private readonly MessageBuffer _message = new();
-    private readonly Reply _ehloReply;
     private SessionState _state = SessionState.Connected;
     private SmtpTransaction? _transaction;
     private int _errors;
@@ -53,9 +52,6 @@ public sealed partial class SmtpServerSession : IDisposable
         _time = time;
         _logger = logger ?? NullLogger.Instance;
         Info = info;
-        // RFC 2034 §3: the EHLO reply carries no enhanced status code.
-        _ehloReply = new Reply(250, null, string.Join('\n',
-            options.Hostname, "8BITMIME", "PIPELINING", "ENHANCEDSTATUSCODES", "SMTPUTF8", $"SIZE {options.MaxSize}"));
     }
 
     /// <summary>What the session knows about its client.</summary>
