@@ -40,7 +40,7 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
         var remote = session.RemoteEndPoint as IPEndPoint;
         var envelope = new Envelope(transaction.Sender, transaction.Recipients, message)
         {
-            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, null, session.EhloName, session.Protocol, null),
+            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, null, session.EhloName, session.Protocol, session.AuthenticatedUser),
             ReceivedAt = _time.GetUtcNow(),
             SmtpUtf8 = transaction.SmtpUtf8,
             BodyType = transaction.BodyType,

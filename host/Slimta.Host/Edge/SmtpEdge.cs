@@ -23,6 +23,7 @@ public sealed class SmtpEdge : IEdge
     private readonly SmtpEdgeOptions _options;
     private readonly SmtpServerOptions _serverOptions;
     private readonly EdgeSessionHandler _handler;
+    private readonly SmtpEdgeConnection _connection;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -57,6 +58,15 @@ public sealed class SmtpEdge : IEdge
             DataTimeout = options.DataTimeout,
         };
         _handler = new EdgeSessionHandler(options, queue, context.Time, _logger);
+        var certificate = options.Tls is null ? null : Tls.TlsCertificateLoader.Load(options.Tls, context, "tls");
+        var security = new SmtpSecurityOptions
+        {
+            Authenticator = options.Credentials is null ? null : new Auth.CredentialAuthenticator(options.Credentials),
+            AllowPlaintextAuth = options.AuthPlaintext,
+            RequireAuth = options.Credentials is not null,
+            RequireTls = options.RequireTls,
+        };
+        _connection = new SmtpEdgeConnection(options, _serverOptions, security, certificate, _handler, _time, _logger);
     }
 
     /// <summary>The endpoints actually bound (with the ports the system chose for port 0); empty before start.</summary>
@@ -225,30 +235,7 @@ public sealed class SmtpEdge : IEdge
         await Task.Yield();
         try
         {
-            client.NoDelay = true;
-            var stream = new NetworkStream(client, ownsSocket: true);
-            await using (stream.ConfigureAwait(false))
-            {
-                // Zero-byte reads: an idle session holds no read buffer while it waits, which
-                // keeps thousands of idle connections cheap.
-                var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
-                var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 1024, leaveOpen: true));
-                var info = new SmtpSessionInfo(client.RemoteEndPoint);
-                using (var session = new SmtpServerSession(new StreamDuplexPipe(input, output), info, _serverOptions, _handler, _time, _logger))
-                {
-                    await session.RunAsync(_stopping.Token, _abort.Token).ConfigureAwait(false);
-                }
-                await input.CompleteAsync().ConfigureAwait(false);
-                await output.CompleteAsync().ConfigureAwait(false);
-                try
-                {
-                    client.Shutdown(SocketShutdown.Both);
-                }
-                catch (SocketException)
-                {
-                    // Already reset by the client.
-                }
-            }
+            await _connection.RunAsync(client, _stopping.Token, _abort.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

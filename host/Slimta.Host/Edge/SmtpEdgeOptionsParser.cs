@@ -13,19 +13,19 @@ public static class SmtpEdgeOptionsParser
     private static readonly string[] Keys =
     [
         "listener", "listeners", "hostname", "max_size", "max_recipients", "max_connections",
-        "command_timeout", "data_timeout", "max_errors", "rules",
+        "command_timeout", "data_timeout", "max_errors", "rules", .. SmtpSecurityOptionsParser.Keys,
     ];
 
     private static readonly string[] RuleKeys =
     [
-        "banner", "only_senders", "only_recipients", "regex_senders", "regex_recipients", "lookup_senders", "lookup_recipients",
+        "banner", "only_senders", "only_recipients", "regex_senders", "regex_recipients", "lookup_senders", "lookup_recipients", .. SmtpSecurityOptionsParser.RuleKeys,
     ];
 
     // Keys of later features. Each one changes what the edge lets in (TLS, the client address,
     // spam and SPF checks, authentication), so ignoring them would silently weaken a config
     // written for them: they are refused until they are implemented.
-    private static readonly string[] LaterKeys = ["tls", "tls_immediately", "proxyprotocol"];
-    private static readonly string[] LaterRuleKeys = ["dnsbl", "reject_spf", "lookup_credentials", "reject_spam", "require_tls"];
+    private static readonly string[] LaterKeys = [];
+    private static readonly string[] LaterRuleKeys = ["dnsbl", "reject_spf", "reject_spam"];
 
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
 
@@ -51,7 +51,7 @@ public static class SmtpEdgeOptionsParser
         {
             throw rules!.Error("banner", "must be one non-empty line");
         }
-        return new SmtpEdgeOptions
+        return SmtpSecurityOptionsParser.Apply(options, rules, new SmtpEdgeOptions
         {
             Listeners = ParseListeners(options),
             Hostname = hostname,
@@ -65,7 +65,7 @@ public static class SmtpEdgeOptionsParser
             DataTimeout = Positive(options, "data_timeout", TimeSpan.FromMinutes(5)),
             Senders = rules is null ? AddressRules.AllowAll : ParseRules(rules, "senders"),
             Recipients = rules is null ? AddressRules.AllowAll : ParseRules(rules, "recipients"),
-        };
+        });
     }
 
     private static void RefuseLater(ComponentOptions options, string[] keys)
