@@ -39,6 +39,11 @@ public sealed partial class SmtpServerSession
 
     internal async ValueTask<bool> OnStartTlsAsync(ReadOnlyMemory<byte> argument, CancellationToken cancellationToken)
     {
+        if (Info.IsSecure)
+        {
+            // Also under implicit TLS (tls_immediately): TLS is active, so this is a sequence error.
+            return await ErrorAsync(AlreadySecure, cancellationToken).ConfigureAwait(false);
+        }
         if (Tls is null)
         {
             return await ErrorAsync(SmtpReplies.NotImplemented, cancellationToken).ConfigureAwait(false);
@@ -46,10 +51,6 @@ public sealed partial class SmtpServerSession
         if (!CommandTokenizer.TrimSpaces(argument.Span).IsEmpty)
         {
             return await ErrorAsync(StartTlsSyntax, cancellationToken).ConfigureAwait(false);
-        }
-        if (Info.IsSecure)
-        {
-            return await ErrorAsync(AlreadySecure, cancellationToken).ConfigureAwait(false);
         }
         if (_state == SessionState.Connected)
         {
