@@ -45,7 +45,7 @@ internal sealed class SmtpEdgeConnection
             EndPoint? remote = client.RemoteEndPoint;
             if (_options.ProxyProtocol)
             {
-                var header = await ReadProxyHeaderAsync(network, remote, abort).ConfigureAwait(false);
+                var header = await ReadProxyHeaderAsync(network, remote, stopping, abort).ConfigureAwait(false);
                 if (header is null)
                 {
                     return;
@@ -103,10 +103,13 @@ internal sealed class SmtpEdgeConnection
         }
     }
 
-    private async Task<ProxyHeader?> ReadProxyHeaderAsync(Stream network, EndPoint? remote, CancellationToken abort)
+    private async Task<ProxyHeader?> ReadProxyHeaderAsync(Stream network, EndPoint? remote, CancellationToken stopping, CancellationToken abort)
     {
+        // The header must arrive within the command timeout; a stop also ends the wait, since
+        // no session (and no message) exists yet.
         using var deadline = new CancellationTokenSource(_serverOptions.CommandTimeout, _time);
-        using var link = abort.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        using var onAbort = abort.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        using var onStop = stopping.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
         try
         {
             var header = await ProxyProtocolReader.ReadAsync(network, deadline.Token).ConfigureAwait(false);
