@@ -60,7 +60,15 @@ public sealed partial class SmtpServerSession
         using (var flush = new CancellationTokenSource(_options.CommandTimeout, _time))
         using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), flush))
         {
-            await _output.FlushAsync(flush.Token).ConfigureAwait(false);
+            try
+            {
+                await _output.FlushAsync(flush.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The client does not read: it will not handshake either.
+                return false;
+            }
         }
         var secure = await Tls.StartTlsAsync(cancellationToken).ConfigureAwait(false);
         if (secure is null)

@@ -165,4 +165,50 @@ public class SmtpEdgeTlsTests
         await client.ExpectAsync("250-");
         await client.ExpectAsync("250 2.1.0");
     }
+
+    [Fact]
+    public async Task StartTls_ClientNeverHandshakes_ClosedAtCommandTimeout()
+    {
+        await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls, ["command_timeout"] = 30 });
+        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await client.ExpectAsync("220 ");
+        await client.SendAsync("EHLO client.test\r\nSTARTTLS\r\n");
+        await client.ExpectAsync("250-");
+        await client.ExpectAsync("220 2.0.0");
+        // The handshake deadline is armed just after the 220 is flushed: keep the fake clock
+        // moving until the server gives up on the silent client.
+        using var done = new CancellationTokenSource();
+        var ticker = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                edge.Time.Advance(TimeSpan.FromSeconds(10));
+                await Task.Delay(20);
+            }
+        });
+        try
+        {
+            Assert.True(await client.IsClosedAsync());
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await ticker;
+        }
+    }
+
+    [Fact]
+    public async Task StopAsync_IdleSessionUnderTls_Gets421OverTls()
+    {
+        var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls });
+        await using (edge)
+        {
+            await using var client = await SecureAsync(edge);
+            await client.SendAsync("EHLO client.test\r\n");
+            await client.ExpectAsync("250-");
+            await edge.Edge.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            await client.ExpectAsync("421 4.3.2");
+            Assert.True(await client.IsClosedAsync());
+        }
+    }
 }
