@@ -26,6 +26,7 @@ public sealed partial class SmtpServerSession : IDisposable
     private SessionState _state = SessionState.Connected;
     private SmtpTransaction? _transaction;
     private int _errors;
+    private DateTimeOffset _commandStarted;
     private volatile bool _inData;
     private CancellationTokenSource? _wait;
     private CancellationToken _stopping;
@@ -84,7 +85,7 @@ public sealed partial class SmtpServerSession : IDisposable
                     {
                         return;
                     }
-                    var outcome = stopping.IsCancellationRequested ? WaitOutcome.Stopping : await WaitForInputAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    var outcome = stopping.IsCancellationRequested ? WaitOutcome.Stopping : await WaitForInputAsync(CommandWaitTime()).ConfigureAwait(false);
                     if (outcome != WaitOutcome.Ready)
                     {
                         Write(outcome == WaitOutcome.Stopping ? SmtpReplies.ShuttingDown : SmtpReplies.Timeout);
@@ -102,6 +103,8 @@ public sealed partial class SmtpServerSession : IDisposable
                 {
                     return;
                 }
+                // The next command's time starts once this one is answered.
+                _commandStarted = _time.GetUtcNow();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -155,6 +158,23 @@ public sealed partial class SmtpServerSession : IDisposable
             return ErrorAsync(SessionStateTable.BadSequence(_state, verb), cancellationToken);
         }
         return handler(this, line[argumentStart..], cancellationToken);
+    }
+
+    /// <summary>
+    /// How long to wait for the rest of the current command. The command timeout (RFC 5321
+    /// §4.5.3.2.7) bounds the whole command, not each read: a client trickling a line one byte at
+    /// a time cannot hold the session open forever.
+    /// </summary>
+    private TimeSpan CommandWaitTime()
+    {
+        var now = _time.GetUtcNow();
+        if (!_input.HasPartialLine)
+        {
+            _commandStarted = now;
+            return _options.CommandTimeout;
+        }
+        var left = _commandStarted + _options.CommandTimeout - now;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <summary>Flushes pending replies and waits for more input, under <paramref name="timeout"/>.</summary>

@@ -170,4 +170,21 @@ public class SmtpServerSessionSecurityTests
         await s.SendAsync("AUTH PLAIN =\r\n");
         await s.ExpectAsync("501 ");
     }
+
+    [Fact]
+    public async Task RunAsync_CommandTrickledByteByByte_TimesOutAfterCommandTimeoutInTotal()
+    {
+        await using var h = new SessionHarness(new SmtpServerOptions { Hostname = "mx.test", CommandTimeout = TimeSpan.FromSeconds(30) });
+        await h.GreetAsync();
+        int armed = h.Time.ArmedCount;
+        await h.SendAsync("NO");
+        await h.Time.WhenArmedAsync(armed + 1).WaitAsync(TimeSpan.FromSeconds(10));
+        h.Time.Advance(TimeSpan.FromSeconds(20));
+        await h.SendAsync("O");
+        await h.Time.WhenArmedAsync(armed + 2).WaitAsync(TimeSpan.FromSeconds(10));
+        // 31 s since the command began, though only 11 s since the last byte.
+        h.Time.Advance(TimeSpan.FromSeconds(11));
+        await h.ExpectAsync("421 4.4.2");
+        Assert.True(await h.IsClosedAsync());
+    }
 }
