@@ -136,6 +136,38 @@ public sealed class AbuseTests
     }
 
     [Fact]
+    public async Task Session_ClientTricklingBytes_CutOffAtCommandTimeout()
+    {
+        await using var server = await StartAsync();
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", server.PortOf());
+        var stopwatch = Stopwatch.StartNew();
+        var buffer = new byte[4096];
+        var received = new StringBuilder();
+        // One byte every 300 ms: each read is well inside command_timeout (2 s), the command never is.
+        for (int i = 0; i < 40 && !received.ToString().Contains("421", StringComparison.Ordinal); i++)
+        {
+            try
+            {
+                await socket.SendAsync("X"u8.ToArray(), SocketFlags.None);
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+            await Task.Delay(300);
+            while (socket.Available > 0)
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                received.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        }
+        Assert.Contains("421 4.4.2", received.ToString());
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(6), $"cut off after {stopwatch.Elapsed}");
+        await AssertServedAsync(server.PortOf());
+    }
+
+    [Fact]
     public async Task Accept_ThousandConcurrentConnections_AllGreetedMemoryBoundedNextServed()
     {
         await using var server = await StartAsync();
