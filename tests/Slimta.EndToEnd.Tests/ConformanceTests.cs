@@ -9,7 +9,7 @@ namespace Slimta.EndToEnd.Tests;
 /// </summary>
 public sealed class ConformanceTests
 {
-    private static string Checker => Path.GetFullPath(Path.Combine(TestPaths.RepoRoot, "..", "shared", "conformance", "smtpcheck.py"));
+    private static string Checker => SharedConformance.Checker;
 
     [Fact]
     public async Task SmtpCheck_PlainProfile_EveryCasePasses()

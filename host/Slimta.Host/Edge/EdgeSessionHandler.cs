@@ -44,7 +44,7 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
         var reverseDns = await _checks.ReverseDnsAsync(session).ConfigureAwait(false);
         var envelope = new Envelope(transaction.Sender, transaction.Recipients, message)
         {
-            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, reverseDns, session.EhloName, session.Protocol, null),
+            Client = new ClientInfo(remote?.Address, remote?.Port ?? 0, reverseDns, session.EhloName, session.Protocol, session.AuthenticatedUser),
             ReceivedAt = _time.GetUtcNow(),
             SmtpUtf8 = transaction.SmtpUtf8,
             BodyType = transaction.BodyType,

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -24,6 +23,7 @@ public sealed class SmtpEdge : IEdge
     private readonly SmtpServerOptions _serverOptions;
     private readonly EdgeSessionHandler _handler;
     private readonly EdgeChecks _checks;
+    private readonly SmtpEdgeConnection _connection;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -59,6 +59,15 @@ public sealed class SmtpEdge : IEdge
         };
         _checks = new EdgeChecks(options, context, _serverOptions.Hostname, _logger);
         _handler = new EdgeSessionHandler(options, queue, context.Time, _logger, _checks);
+        var certificate = options.Tls is null ? null : Tls.TlsCertificateLoader.Load(options.Tls, context, "tls");
+        var security = new SmtpSecurityOptions
+        {
+            Authenticator = options.Credentials is null ? null : new Auth.CredentialAuthenticator(options.Credentials),
+            AllowPlaintextAuth = options.AuthPlaintext,
+            RequireAuth = options.Credentials is not null,
+            RequireTls = options.RequireTls,
+        };
+        _connection = new SmtpEdgeConnection(options, _serverOptions, security, certificate, _handler, _checks, _time, _logger);
     }
 
     /// <summary>The endpoints actually bound (with the ports the system chose for port 0); empty before start.</summary>
@@ -233,36 +242,7 @@ public sealed class SmtpEdge : IEdge
         await Task.Yield();
         try
         {
-            client.NoDelay = true;
-            // RFC 5782 / config.md: a DNSBL hit is refused before the greeting (554 5.7.1, close).
-            if (await _checks.CheckConnectionAsync(client.RemoteEndPoint, _stopping.Token).ConfigureAwait(false) is { } refusal)
-            {
-                await SendAndCloseAsync(client, refusal).ConfigureAwait(false);
-                return;
-            }
-            var stream = new NetworkStream(client, ownsSocket: true);
-            await using (stream.ConfigureAwait(false))
-            {
-                // Zero-byte reads: an idle session holds no read buffer while it waits, which
-                // keeps thousands of idle connections cheap.
-                var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
-                var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 1024, leaveOpen: true));
-                var info = new SmtpSessionInfo(client.RemoteEndPoint);
-                using (var session = new SmtpServerSession(new StreamDuplexPipe(input, output), info, _serverOptions, _handler, _time, _logger))
-                {
-                    await session.RunAsync(_stopping.Token, _abort.Token).ConfigureAwait(false);
-                }
-                await input.CompleteAsync().ConfigureAwait(false);
-                await output.CompleteAsync().ConfigureAwait(false);
-                try
-                {
-                    client.Shutdown(SocketShutdown.Both);
-                }
-                catch (SocketException)
-                {
-                    // Already reset by the client.
-                }
-            }
+            await _connection.RunAsync(client, _stopping.Token, _abort.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

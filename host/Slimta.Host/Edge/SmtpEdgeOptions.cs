@@ -42,4 +42,22 @@ public sealed record SmtpEdgeOptions
 
     /// <summary>DNSBL, SPF, spam and reverse DNS checks, and the resolver they use.</summary>
     public EdgeRuleSettings Checks { get; init; } = EdgeRuleSettings.None;
+
+    /// <summary>The certificate files (<c>tls</c>); null means no STARTTLS and no implicit TLS.</summary>
+    public Tls.TlsFileOptions? Tls { get; init; }
+
+    /// <summary>Handshake TLS before the greeting (<c>tls_immediately</c>, port 465 style, RFC 8314).</summary>
+    public bool TlsImmediately { get; init; }
+
+    /// <summary>Every connection starts with a PROXY protocol v1 or v2 header (<c>proxyprotocol</c>).</summary>
+    public bool ProxyProtocol { get; init; }
+
+    /// <summary>AUTH users (<c>rules.lookup_credentials</c>); when set, MAIL requires AUTH.</summary>
+    public Auth.ICredentialStore? Credentials { get; init; }
+
+    /// <summary>AUTH is allowed without TLS (<c>rules.auth_plaintext</c>).</summary>
+    public bool AuthPlaintext { get; init; }
+
+    /// <summary>MAIL and AUTH require STARTTLS first (<c>rules.require_tls</c>).</summary>
+    public bool RequireTls { get; init; }
 }

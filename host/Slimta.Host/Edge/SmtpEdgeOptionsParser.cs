@@ -14,19 +14,13 @@ public static class SmtpEdgeOptionsParser
     private static readonly string[] Keys =
     [
         "listener", "listeners", "hostname", "max_size", "max_recipients", "max_connections",
-        "command_timeout", "data_timeout", "max_errors", "rules", .. EdgeRuleSettingsParser.EdgeKeys,
+        "command_timeout", "data_timeout", "max_errors", "rules", .. EdgeRuleSettingsParser.EdgeKeys, .. SmtpSecurityOptionsParser.Keys,
     ];
 
     private static readonly string[] RuleKeys =
     [
-        "banner", "only_senders", "only_recipients", "regex_senders", "regex_recipients", "lookup_senders", "lookup_recipients", .. EdgeRuleSettingsParser.RuleKeys,
+        "banner", "only_senders", "only_recipients", "regex_senders", "regex_recipients", "lookup_senders", "lookup_recipients", .. EdgeRuleSettingsParser.RuleKeys, .. SmtpSecurityOptionsParser.RuleKeys,
     ];
-
-    // Keys of later features. Each one changes what the edge lets in (TLS, the client address,
-    // spam and SPF checks, authentication), so ignoring them would silently weaken a config
-    // written for them: they are refused until they are implemented.
-    private static readonly string[] LaterKeys = ["tls", "tls_immediately", "proxyprotocol"];
-    private static readonly string[] LaterRuleKeys = ["lookup_credentials", "require_tls"];
 
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
 
@@ -34,13 +28,11 @@ public static class SmtpEdgeOptionsParser
     public static SmtpEdgeOptions Parse(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RefuseLater(options, LaterKeys);
-        options.RequireKnownKeys([.. Keys, .. LaterKeys]);
+        options.RequireKnownKeys(Keys);
         var rules = options.GetSection("rules");
         if (rules is not null)
         {
-            RefuseLater(rules, LaterRuleKeys);
-            rules.RequireKnownKeys([.. RuleKeys, .. LaterRuleKeys]);
+            rules.RequireKnownKeys(RuleKeys);
         }
         var hostname = options.GetString("hostname");
         if (hostname is not null && string.IsNullOrWhiteSpace(hostname))
@@ -52,7 +44,7 @@ public static class SmtpEdgeOptionsParser
         {
             throw rules!.Error("banner", "must be one non-empty line");
         }
-        return new SmtpEdgeOptions
+        return SmtpSecurityOptionsParser.Apply(options, rules, new SmtpEdgeOptions
         {
             Listeners = ParseListeners(options),
             Hostname = hostname,
@@ -67,24 +59,7 @@ public static class SmtpEdgeOptionsParser
             Senders = rules is null ? AddressRules.AllowAll : ParseRules(rules, "senders"),
             Recipients = rules is null ? AddressRules.AllowAll : ParseRules(rules, "recipients"),
             Checks = EdgeRuleSettingsParser.Parse(options, rules),
-        };
-    }
-
-    private static void RefuseLater(ComponentOptions options, string[] keys)
-    {
-        foreach (var key in keys)
-        {
-            if (!options.Has(key))
-            {
-                continue;
-            }
-            // An explicit "off" asks for nothing we lack.
-            if (options.Map[key] is ConfigScalar scalar && (scalar.Value is null || scalar.Value.ToLowerInvariant() is "false" or "no" or "off" or "0"))
-            {
-                continue;
-            }
-            throw options.Error(key, "not supported yet by the smtp edge (it would otherwise be silently ignored); remove it");
-        }
+        });
     }
 
     private static TimeSpan Positive(ComponentOptions options, string key, TimeSpan defaultValue)

@@ -48,12 +48,13 @@ internal static class SessionStateTable
         Set(SmtpVerb.Quit, static (s, a, c) => s.OnQuitAsync(a, c), all);
         Set(SmtpVerb.Vrfy, static (s, a, c) => s.OnVrfyAsync(a, c), all);
         Set(SmtpVerb.Help, static (s, a, c) => s.ReplyAsync(SmtpReplies.Help, c), all);
-        // Not offered yet (STARTTLS and AUTH come with TLS support; EXPN and BDAT are not offered).
+        // EXPN and BDAT are not offered. STARTTLS and AUTH check the state themselves: their
+        // refusals (503, 538, 502 when not configured) depend on TLS and AUTH settings too.
         Set(SmtpVerb.Expn, static (s, a, c) => s.ErrorAsync(SmtpReplies.NotImplemented, c), all);
-        Set(SmtpVerb.StartTls, static (s, a, c) => s.ErrorAsync(SmtpReplies.NotImplemented, c), all);
-        Set(SmtpVerb.Auth, static (s, a, c) => s.ErrorAsync(SmtpReplies.NotImplemented, c), all);
+        Set(SmtpVerb.StartTls, static (s, a, c) => s.OnStartTlsAsync(a, c), all);
+        Set(SmtpVerb.Auth, static (s, a, c) => s.OnAuthAsync(a, c), all);
         Set(SmtpVerb.Bdat, static (s, a, c) => s.ErrorAsync(SmtpReplies.NotImplemented, c), all);
-        Set(SmtpVerb.Mail, static (s, a, c) => s.OnMailAsync(a, c), SessionState.Ready);
+        Set(SmtpVerb.Mail, static (s, a, c) => s.OnMailGatedAsync(a, c), SessionState.Ready);
         Set(SmtpVerb.Rcpt, static (s, a, c) => s.OnRcptAsync(a, c), SessionState.Mail, SessionState.Rcpt);
         Set(SmtpVerb.Data, static (s, a, c) => s.OnDataAsync(a, c), SessionState.Rcpt);
         // DATA after MAIL with no accepted recipient: 554 when RCPTs were refused (RFC 2920

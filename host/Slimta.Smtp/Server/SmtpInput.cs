@@ -22,6 +22,9 @@ internal sealed class SmtpInput
     /// <summary>True when the peer finished sending and everything buffered was consumed.</summary>
     public bool IsAtEnd => _completed && (!_holding || _buffer.IsEmpty);
 
+    /// <summary>True when part of a command line was received (or a too-long line is being discarded).</summary>
+    public bool HasPartialLine => (_holding && !_buffer.IsEmpty) || _lines.IsDiscarding;
+
     /// <summary>
     /// Takes the next command line out of the buffered input, copied into <paramref name="destination"/>
     /// (at least <see cref="SmtpLimits.MaxCommandLine"/> bytes). Does no I/O.

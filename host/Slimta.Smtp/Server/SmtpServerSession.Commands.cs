@@ -21,7 +21,7 @@ public sealed partial class SmtpServerSession
         // stops us from advertising extensions: every limit (SIZE included) stays enforced.
         _transaction = null;
         _state = SessionState.Ready;
-        return ReplyAsync(extended ? _ehloReply : new Reply(250, null, _options.Hostname), cancellationToken);
+        return ReplyAsync(extended ? BuildEhloReply() : new Reply(250, null, _options.Hostname), cancellationToken);
     }
 
     internal ValueTask<bool> OnRsetAsync(ReadOnlyMemory<byte> argument, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ namespace Slimta.Smtp.Server;
 public sealed partial class SmtpServerSession : IDisposable
 {
     private readonly SmtpInput _input;
-    private readonly PipeWriter _output;
+    private PipeWriter _output;
     private readonly SmtpServerOptions _options;
     private readonly ISmtpServerHandler _handler;
     private readonly TimeProvider _time;
@@ -23,10 +23,10 @@ public sealed partial class SmtpServerSession : IDisposable
     private readonly byte[] _line = new byte[SmtpLimits.MaxCommandLine];
     private readonly List<EsmtpParameter> _parameters = [];
     private readonly MessageBuffer _message = new();
-    private readonly Reply _ehloReply;
     private SessionState _state = SessionState.Connected;
     private SmtpTransaction? _transaction;
     private int _errors;
+    private DateTimeOffset _commandStarted;
     private volatile bool _inData;
     private CancellationTokenSource? _wait;
     private CancellationToken _stopping;
@@ -53,9 +53,6 @@ public sealed partial class SmtpServerSession : IDisposable
         _time = time;
         _logger = logger ?? NullLogger.Instance;
         Info = info;
-        // RFC 2034 §3: the EHLO reply carries no enhanced status code.
-        _ehloReply = new Reply(250, null, string.Join('\n',
-            options.Hostname, "8BITMIME", "PIPELINING", "ENHANCEDSTATUSCODES", "SMTPUTF8", $"SIZE {options.MaxSize}"));
     }
 
     /// <summary>What the session knows about its client.</summary>
@@ -88,7 +85,7 @@ public sealed partial class SmtpServerSession : IDisposable
                     {
                         return;
                     }
-                    var outcome = stopping.IsCancellationRequested ? WaitOutcome.Stopping : await WaitForInputAsync(_options.CommandTimeout).ConfigureAwait(false);
+                    var outcome = stopping.IsCancellationRequested ? WaitOutcome.Stopping : await WaitForInputAsync(CommandWaitTime()).ConfigureAwait(false);
                     if (outcome != WaitOutcome.Ready)
                     {
                         Write(outcome == WaitOutcome.Stopping ? SmtpReplies.ShuttingDown : SmtpReplies.Timeout);
@@ -106,6 +103,8 @@ public sealed partial class SmtpServerSession : IDisposable
                 {
                     return;
                 }
+                // The next command's time starts once this one is answered.
+                _commandStarted = _time.GetUtcNow();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -159,6 +158,23 @@ public sealed partial class SmtpServerSession : IDisposable
             return ErrorAsync(SessionStateTable.BadSequence(_state, verb), cancellationToken);
         }
         return handler(this, line[argumentStart..], cancellationToken);
+    }
+
+    /// <summary>
+    /// How long to wait for the rest of the current command. The command timeout (RFC 5321
+    /// §4.5.3.2.7) bounds the whole command, not each read: a client trickling a line one byte at
+    /// a time cannot hold the session open forever.
+    /// </summary>
+    private TimeSpan CommandWaitTime()
+    {
+        var now = _time.GetUtcNow();
+        if (!_input.HasPartialLine)
+        {
+            _commandStarted = now;
+            return _options.CommandTimeout;
+        }
+        var left = _commandStarted + _options.CommandTimeout - now;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <summary>Flushes pending replies and waits for more input, under <paramref name="timeout"/>.</summary>

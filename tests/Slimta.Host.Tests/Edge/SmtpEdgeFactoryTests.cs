@@ -60,31 +60,83 @@ public class SmtpEdgeFactoryTests
         Assert.False(options.Senders.IsAllowed("x@client.test.evil"));
     }
 
-    [Theory]
-    [InlineData("tls")]
-    [InlineData("proxyprotocol")]
-    [InlineData("tls_immediately")]
-    public void Validate_LaterFeatureKey_IsNotSupportedYet(string key)
+    [Fact]
+    public void Validate_TlsImmediatelyWithoutTls_IsRefused()
     {
-        var ex = Invalid(new() { ["listener"] = Listener(25), [key] = key == "tls" ? new Dictionary<string, object?> { ["certfile"] = "c.pem" } : "true" });
-        Assert.Equal($"edge.inbound.{key}", ex.KeyPath);
-        Assert.Contains("not supported yet", ex.Message);
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["tls_immediately"] = "true" });
+        Assert.Equal("edge.inbound.tls_immediately", ex.KeyPath);
     }
 
     [Fact]
-    public void Validate_LaterFeatureSwitchedOff_IsAllowed()
+    public void Validate_TlsWithoutCertfile_NamesTheKey()
     {
-        new SmtpEdgeFactory().Validate(ConfigBuilder.Edge(new() { ["listener"] = Listener(25), ["proxyprotocol"] = "false" }));
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["tls"] = new Dictionary<string, object?> { ["keyfile"] = "k.pem" } });
+        Assert.StartsWith("edge.inbound.tls", ex.KeyPath);
+        Assert.Contains("certfile", ex.Message);
     }
 
-    [Theory]
-    [InlineData("lookup_credentials")]
-    [InlineData("require_tls")]
-    public void Validate_LaterRuleKey_IsNotSupportedYet(string key)
+    [Fact]
+    public void Validate_SecurityKeys_AreRead()
     {
-        var ex = Invalid(new() { ["listener"] = Listener(25), ["rules"] = new Dictionary<string, object?> { [key] = "zen.example.test" } });
-        Assert.Equal($"edge.inbound.rules.{key}", ex.KeyPath);
-        Assert.Contains("not supported yet", ex.Message);
+        var options = SmtpEdgeOptionsParser.Parse(ConfigBuilder.Edge(new()
+        {
+            ["listener"] = Listener(25),
+            ["tls"] = new Dictionary<string, object?> { ["certfile"] = "c.pem", ["keyfile"] = "k.pem", ["ca_certs"] = "ca.pem" },
+            ["tls_immediately"] = "true",
+            ["proxyprotocol"] = "true",
+            ["rules"] = new Dictionary<string, object?>(SmtpEdgeAuthTests.Credentials()) { ["require_tls"] = "true" },
+        }));
+        Assert.Equal(new Slimta.Host.Edge.Tls.TlsFileOptions("c.pem", "k.pem", "ca.pem"), options.Tls);
+        Assert.True(options.TlsImmediately);
+        Assert.True(options.ProxyProtocol);
+        Assert.True(options.RequireTls);
+        Assert.False(options.AuthPlaintext);
+        Assert.NotNull(options.Credentials);
+    }
+
+    [Fact]
+    public void Validate_CredentialsWithoutTlsOrPlaintext_IsRefused()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["rules"] = SmtpEdgeAuthTests.Credentials() });
+        Assert.Equal("edge.inbound.rules.lookup_credentials", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_RequireTlsWithoutTls_IsRefused()
+    {
+        var ex = Invalid(new() { ["listener"] = Listener(25), ["rules"] = new Dictionary<string, object?> { ["require_tls"] = "true" } });
+        Assert.Equal("edge.inbound.rules.require_tls", ex.KeyPath);
+    }
+
+    [Fact]
+    public void Validate_PlaintextPasswordInCredentials_IsRefusedWithoutEchoingIt()
+    {
+        var ex = Invalid(new()
+        {
+            ["listener"] = Listener(25),
+            ["rules"] = new Dictionary<string, object?>
+            {
+                ["auth_plaintext"] = "true",
+                ["lookup_credentials"] = new Dictionary<string, object?> { ["type"] = "config", ["map"] = new Dictionary<string, object?> { ["alice"] = "hunter2" } },
+            },
+        });
+        Assert.Equal("edge.inbound.rules.lookup_credentials.map.alice", ex.KeyPath);
+        Assert.DoesNotContain("hunter2", ex.Message);
+    }
+
+    [Fact]
+    public void Create_MissingCertificateFile_IsAConfigError()
+    {
+        var context = new ComponentContext(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, "mx", "mx.test", Path.GetTempPath());
+        var options = ConfigBuilder.Edge(new() { ["listener"] = Listener(0), ["tls"] = new Dictionary<string, object?> { ["certfile"] = "/nonexistent/cert.pem" } });
+        var ex = Assert.Throws<ConfigException>(() => new SmtpEdgeFactory().Create(options, new RecordingQueue(), context));
+        Assert.Contains("/nonexistent/cert.pem", ex.Message);
+    }
+
+    [Fact]
+    public void Validate_FeatureSwitchedOff_IsAllowed()
+    {
+        new SmtpEdgeFactory().Validate(ConfigBuilder.Edge(new() { ["listener"] = Listener(25), ["proxyprotocol"] = "false", ["tls_immediately"] = "false" }));
     }
 
     [Fact]

@@ -10,14 +10,19 @@ namespace Slimta.Smtp.Tests.Server;
 internal sealed class SessionHarness : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private readonly Pipe _toServer = new();
-    private readonly Pipe _toClient = new();
+    private readonly TaskCompletionSource<IDuplexPipe?> _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Pipe _toServer = new();
+    private Pipe _toClient = new();
 
-    public SessionHarness(SmtpServerOptions? options = null)
+    public SessionHarness(SmtpServerOptions? options = null, bool tls = false, SmtpSecurityOptions? security = null)
     {
         Options = options ?? new SmtpServerOptions { Hostname = "mx.test", MaxSize = 1000, MaxErrors = 10 };
         var session = new SmtpServerSession(new Duplex(_toServer.Reader, _toClient.Writer),
-            new SmtpSessionInfo(new IPEndPoint(IPAddress.Loopback, 40000)), Options, Handler, Time);
+            new SmtpSessionInfo(new IPEndPoint(IPAddress.Loopback, 40000)), Options, Handler, Time)
+        {
+            Tls = tls ? new FakeTls(_handshake) : null,
+            Security = security ?? SmtpSecurityOptions.None,
+        };
         Session = session;
         Run = Task.Run(async () =>
         {
@@ -126,6 +131,24 @@ internal sealed class SessionHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes the server's TLS "handshake" after its 220 was read: both sides switch to new
+    /// pipes, so anything still in the old ones is what a real server would have read in plaintext.
+    /// </summary>
+    public void Handshake(bool succeed = true)
+    {
+        if (!succeed)
+        {
+            _handshake.SetResult(null);
+            return;
+        }
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        _toServer = toServer;
+        _toClient = toClient;
+        _handshake.SetResult(new Duplex(toServer.Reader, toClient.Writer));
+    }
+
     /// <summary>Connects, reads the greeting and sends EHLO.</summary>
     public async Task GreetAsync()
     {
@@ -145,6 +168,12 @@ internal sealed class SessionHarness : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+    }
+
+    private sealed class FakeTls(TaskCompletionSource<IDuplexPipe?> handshake) : ISmtpTlsTransport
+    {
+        public async ValueTask<IDuplexPipe?> StartTlsAsync(CancellationToken cancellationToken) =>
+            await handshake.Task.WaitAsync(cancellationToken);
     }
 
     private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
