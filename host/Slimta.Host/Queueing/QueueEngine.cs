@@ -327,6 +327,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             TimeSpan? wait = null;
+            DateTimeOffset due = default;
             List<string>? start = null;
             lock (_lock)
             {
@@ -342,6 +343,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
                     if (when > now)
                     {
                         wait = when - now;
+                        due = when;
                         break;
                     }
                     if (_inFlight.Count >= _maxConcurrentAttempts)
@@ -368,7 +370,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
 
             try
             {
-                await WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+                await WaitAsync(wait, due, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -377,7 +379,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         }
     }
 
-    private async Task WaitAsync(TimeSpan? wait, CancellationToken cancellationToken)
+    private async Task WaitAsync(TimeSpan? wait, DateTimeOffset due, CancellationToken cancellationToken)
     {
         if (wait is null)
         {
@@ -386,6 +388,13 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(wait.Value, _time, cts.Token);
+        // The clock may have moved between reading it and creating the timer (a fake clock in
+        // tests jumps; a real one just ticks): a timer created late would fire late, so look again.
+        if (_time.GetUtcNow() >= due)
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            return;
+        }
         var signal = _wake.WaitAsync(cts.Token);
         await Task.WhenAny(delay, signal).ConfigureAwait(false);
         await cts.CancelAsync().ConfigureAwait(false);
