@@ -176,6 +176,15 @@ public sealed class HttpRelayTests
         Assert.Contains("url", error.Message);
     }
 
+    [Fact]
+    public void Register_HttpPlugin_RegistersTheHttpRelayAndTheHttpEdge()
+    {
+        var registry = new Registry();
+        new HttpPlugin().Register(registry);
+        Assert.Equal("http", Assert.Single(registry.Relays).Key);
+        Assert.IsType<HttpEdgeFactory>(Assert.Single(registry.Edges).Value);
+    }
+
     private sealed class Registry : IPluginRegistry
     {
         public Dictionary<string, IComponentFactory<IRelay>> Relays { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -190,6 +199,8 @@ public sealed class HttpRelayTests
 
         public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
 
-        public void AddEdge(string type, IEdgeFactory factory) => throw new InvalidOperationException(type);
+        public Dictionary<string, IEdgeFactory> Edges { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public void AddEdge(string type, IEdgeFactory factory) => Edges.Add(type, factory);
     }
 }
