@@ -23,7 +23,7 @@ public sealed class DiskPluginTests : IDisposable
         var registry = new RecordingRegistry();
         new DiskPlugin().Register(registry);
         Assert.Equal(["disk"], registry.Storages.Keys);
-        Assert.Empty(registry.Others);
+        Assert.Equal(["storage:disk"], registry.Registered);
         Assert.Equal(typeof(DiskPlugin), typeof(DiskPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>()!.EntryType);
     }
 

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Time.Testing;
 using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Queueing;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Disk.Tests;
 
 /// <summary>Creates disk storages through the plugin, as the host does.</summary>

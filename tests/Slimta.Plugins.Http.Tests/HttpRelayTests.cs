@@ -18,7 +18,7 @@ public sealed class HttpRelayTests
 
     private static IComponentFactory<IRelay> Factory()
     {
-        var registry = new Registry();
+        var registry = new RecordingRegistry();
         new HttpPlugin().Register(registry);
         return registry.Relays["http"];
     }
@@ -179,28 +179,9 @@ public sealed class HttpRelayTests
     [Fact]
     public void Register_HttpPlugin_RegistersTheHttpRelayAndTheHttpEdge()
     {
-        var registry = new Registry();
+        var registry = new RecordingRegistry();
         new HttpPlugin().Register(registry);
         Assert.Equal("http", Assert.Single(registry.Relays).Key);
         Assert.IsType<HttpEdgeFactory>(Assert.Single(registry.Edges).Value);
-    }
-
-    private sealed class Registry : IPluginRegistry
-    {
-        public Dictionary<string, IComponentFactory<IRelay>> Relays { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public void AddRelay(string type, IComponentFactory<IRelay> factory) => Relays.Add(type, factory);
-
-        public void AddStorage(string type, IComponentFactory<IQueueStorage> factory) => throw new InvalidOperationException(type);
-
-        public void AddQueueType(string type, IQueueTypeFactory factory) => throw new InvalidOperationException(type);
-
-        public void AddQueuePolicy(string type, IComponentFactory<IQueuePolicy> factory) => throw new InvalidOperationException(type);
-
-        public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
-
-        public Dictionary<string, IEdgeFactory> Edges { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public void AddEdge(string type, IEdgeFactory factory) => Edges.Add(type, factory);
     }
 }

@@ -4,6 +4,8 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Local.Tests;
 
 public sealed class BlackholeRelayTests

@@ -5,6 +5,8 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Local.Tests;
 
 /// <summary>Options with lists, contexts and envelopes for the command relay tests.</summary>

@@ -5,6 +5,8 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Plugins;
 using Slimta.Abstractions.Queueing;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Memory.Tests;
 
 public sealed class MemoryPluginTests
@@ -32,7 +34,7 @@ public sealed class MemoryPluginTests
         var registry = new RecordingRegistry();
         new MemoryPlugin().Register(registry);
         Assert.Equal(["memory"], registry.Storages.Keys);
-        Assert.Empty(registry.Others);
+        Assert.Equal(["storage:memory"], registry.Registered);
     }
 
     [Fact]

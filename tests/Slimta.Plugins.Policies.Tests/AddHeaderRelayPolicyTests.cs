@@ -2,6 +2,8 @@ using System.Text;
 using Slimta.Abstractions.Configuration;
 using static Slimta.Plugins.Policies.Tests.PolicyTestKit;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Policies.Tests;
 
 public sealed class AddHeaderRelayPolicyTests

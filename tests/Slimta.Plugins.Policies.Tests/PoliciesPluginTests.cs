@@ -3,6 +3,8 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Plugins;
 using static Slimta.Plugins.Policies.Tests.PolicyTestKit;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Policies.Tests;
 
 public sealed class PoliciesPluginTests
@@ -11,8 +13,8 @@ public sealed class PoliciesPluginTests
     public void Register_Always_AddsEveryPolicyName()
     {
         Assert.Equal(
-            ["add_date_header", "add_message_id_header", "add_messageid_header", "add_received_header", "recipient_split", "recipient_domain_split", "forward", "spamassassin", "relay:add_header"],
-            RecordingRegistry.Of(new PoliciesPlugin()).Order);
+            ["queue_policy:add_date_header", "queue_policy:add_message_id_header", "queue_policy:add_messageid_header", "queue_policy:add_received_header", "queue_policy:recipient_split", "queue_policy:recipient_domain_split", "queue_policy:forward", "queue_policy:spamassassin", "relay_policy:add_header"],
+            RecordingRegistry.Of(new PoliciesPlugin()).Registered);
         Assert.Equal(typeof(PoliciesPlugin), typeof(PoliciesPlugin).Assembly.GetCustomAttribute<SlimtaPluginAttribute>()?.EntryType);
     }
 
@@ -25,7 +27,7 @@ public sealed class PoliciesPluginTests
     [InlineData("recipient_domain_split")]
     public void Validate_UnknownKey_ConfigErrorAtKeyPath(string type)
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies[type];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies[type];
         var options = Options(type, ("hostname", new ConfigScalar(PolicyPath + ".hostname", "x")));
         var error = Assert.Throws<ConfigException>(() => factory.Validate(options));
         Assert.Equal(PolicyPath + ".hostname", error.KeyPath);
@@ -38,6 +40,6 @@ public sealed class PoliciesPluginTests
     [InlineData("recipient_domain_split")]
     public void Validate_TypeOnly_Passes(string type)
     {
-        RecordingRegistry.Of(new PoliciesPlugin()).Policies[type].Validate(Options(type));
+        RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies[type].Validate(Options(type));
     }
 }

@@ -5,6 +5,8 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Queueing;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Policies.Tests;
 
 /// <summary>Options, contexts and messages shared by the policy tests.</summary>
@@ -49,7 +51,7 @@ internal static class PolicyTestKit
 
     public static IQueuePolicy Create(string type, ComponentContext context, params (string Key, ConfigNode Value)[] entries)
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies[type];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies[type];
         var options = Options(type, entries);
         factory.Validate(options);
         return factory.Create(options, context);

@@ -167,7 +167,7 @@ public sealed class SpamAssassinPolicyTests : IClassFixture<SpamAssassinPolicyTe
     [InlineData("hostname", "x")]
     public void Validate_BadOption_ConfigErrorAtKeyPath(string key, string value)
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies["spamassassin"];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies["spamassassin"];
         var error = Assert.Throws<ConfigException>(() => factory.Validate(Options("spamassassin", (key, Scalar(key, value)))));
         Assert.Equal(PolicyPath + "." + key, error.KeyPath);
     }

@@ -2,6 +2,8 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Envelopes;
 using static Slimta.Plugins.Policies.Tests.PolicyTestKit;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Policies.Tests;
 
 public sealed class SplitAndForwardPolicyTests
@@ -119,7 +121,7 @@ public sealed class SplitAndForwardPolicyTests
     [Fact]
     public void Forward_InvalidRegex_ConfigErrorAtMappingEntryPath()
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies["forward"];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies["forward"];
         var error = Assert.Throws<ConfigException>(() => factory.Validate(Options("forward", ("mapping", Mapping(("([a-z", "x"))))));
         Assert.Equal(PolicyPath + ".mapping.([a-z", error.KeyPath);
     }
@@ -127,7 +129,7 @@ public sealed class SplitAndForwardPolicyTests
     [Fact]
     public void Forward_NoMapping_ConfigErrorNamingMapping()
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies["forward"];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies["forward"];
         var error = Assert.Throws<ConfigException>(() => factory.Validate(Options("forward")));
         Assert.Equal(PolicyPath, error.KeyPath);
         Assert.Contains("'mapping'", error.Message, StringComparison.Ordinal);
@@ -136,7 +138,7 @@ public sealed class SplitAndForwardPolicyTests
     [Fact]
     public void Forward_EmptyMapping_ConfigErrorAtMapping()
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies["forward"];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies["forward"];
         var error = Assert.Throws<ConfigException>(() => factory.Validate(Options("forward", ("mapping", Mapping()))));
         Assert.Equal(PolicyPath + ".mapping", error.KeyPath);
     }
@@ -144,7 +146,7 @@ public sealed class SplitAndForwardPolicyTests
     [Fact]
     public void Forward_UnknownKey_ConfigErrorAtKeyPath()
     {
-        var factory = RecordingRegistry.Of(new PoliciesPlugin()).Policies["forward"];
+        var factory = RecordingRegistry.Of(new PoliciesPlugin()).QueuePolicies["forward"];
         var options = Options("forward", ("mapping", Mapping(("a", "b"))), ("mappings", new ConfigScalar(PolicyPath + ".mappings", "x")));
         var error = Assert.Throws<ConfigException>(() => factory.Validate(options));
         Assert.Equal(PolicyPath + ".mappings", error.KeyPath);

@@ -7,6 +7,8 @@ using Slimta.Abstractions.Plugins;
 using Slimta.Abstractions.Queueing;
 using Slimta.Abstractions.Relaying;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Proxy.Tests;
 
 public sealed class ProxyQueueTests

@@ -5,6 +5,8 @@ using Slimta.Abstractions.Queueing;
 using Slimta.Abstractions.Relaying;
 using static Slimta.Plugins.Smtp.Tests.RelayTestSupport;
 
+using Slimta.Testing;
+
 namespace Slimta.Plugins.Smtp.Tests;
 
 public sealed class SmtpRelayFactoryTests
@@ -165,23 +167,6 @@ public sealed class SmtpRelayFactoryTests
         new SmtpRelayPlugin().Register(registry);
 
         Assert.Equal(typeof(SmtpRelayPlugin), attribute?.EntryType);
-        Assert.Equal(["lmtp", "mx", "static"], registry.Relays.Order(StringComparer.Ordinal));
-    }
-
-    private sealed class RecordingRegistry : IPluginRegistry
-    {
-        public List<string> Relays { get; } = [];
-
-        public void AddRelay(string type, IComponentFactory<IRelay> factory) => Relays.Add(type);
-
-        public void AddStorage(string type, IComponentFactory<IQueueStorage> factory) => throw new InvalidOperationException(type);
-
-        public void AddQueueType(string type, IQueueTypeFactory factory) => throw new InvalidOperationException(type);
-
-        public void AddQueuePolicy(string type, IComponentFactory<IQueuePolicy> factory) => throw new InvalidOperationException(type);
-
-        public void AddRelayPolicy(string type, IComponentFactory<IRelayPolicy> factory) => throw new InvalidOperationException(type);
-
-        public void AddEdge(string type, IEdgeFactory factory) => throw new InvalidOperationException(type);
+        Assert.Equal(["lmtp", "mx", "static"], registry.Relays.Keys.Order(StringComparer.Ordinal));
     }
 }
