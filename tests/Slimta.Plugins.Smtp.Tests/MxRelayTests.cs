@@ -19,10 +19,10 @@ public sealed class MxRelayTests
     {
         await using var sink = await SmtpSink.StartAsync();
         // mx1 (preferred) is 127.0.0.2, where nothing listens on the sink's port: refused.
-        await using var dns = await DnsServer.StartAsync(
-            DnsServer.Mx("a.test", "mx1.a.test", 10), DnsServer.Mx("a.test", "mx2.a.test", 20),
-            DnsServer.Host("mx1.a.test", "127.0.0.2"), DnsServer.Host("mx2.a.test", "127.0.0.1"));
-        var relay = CreateMx(dns.EndPoint, sink.Port);
+        await using var dns = await LocalDnsServer.StartAsync(
+            LocalDnsServer.Mx("a.test", "mx1.a.test", 10), LocalDnsServer.Mx("a.test", "mx2.a.test", 20),
+            LocalDnsServer.Host("mx1.a.test", "127.0.0.2"), LocalDnsServer.Host("mx2.a.test", "127.0.0.1"));
+        var relay = CreateMx(dns.Server, sink.Port);
 
         var result = await relay.AttemptAsync(Envelope(Message, "rcpt@a.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -44,10 +44,10 @@ public sealed class MxRelayTests
                 Expect(Message + ".\r\n"), Send("250 2.0.0 queued\r\n"), Expect("QUIT\r\n"), Send("221 bye\r\n"), Close(),
             ]);
         // Both names point at the scripted server: the preferred one gets the 421 session.
-        await using var dns = await DnsServer.StartAsync(
-            DnsServer.Mx("a.test", "mx1.a.test", 5), DnsServer.Mx("a.test", "mx2.a.test", 50),
-            DnsServer.Host("mx1.a.test", "127.0.0.1"), DnsServer.Host("mx2.a.test", "127.0.0.1"));
-        var relay = CreateMx(dns.EndPoint, server.Port);
+        await using var dns = await LocalDnsServer.StartAsync(
+            LocalDnsServer.Mx("a.test", "mx1.a.test", 5), LocalDnsServer.Mx("a.test", "mx2.a.test", 50),
+            LocalDnsServer.Host("mx1.a.test", "127.0.0.1"), LocalDnsServer.Host("mx2.a.test", "127.0.0.1"));
+        var relay = CreateMx(dns.Server, server.Port);
 
         var result = await relay.AttemptAsync(Envelope(Message, "rcpt@a.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -64,10 +64,10 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_EveryMxRefuses_TransientWithLastReply()
     {
         int port = FreePort.Next();
-        await using var dns = await DnsServer.StartAsync(
-            DnsServer.Mx("a.test", "mx1.a.test", 10), DnsServer.Mx("a.test", "mx2.a.test", 20),
-            DnsServer.Host("mx1.a.test", "127.0.0.2"), DnsServer.Host("mx2.a.test", "127.0.0.3"));
-        var relay = CreateMx(dns.EndPoint, port);
+        await using var dns = await LocalDnsServer.StartAsync(
+            LocalDnsServer.Mx("a.test", "mx1.a.test", 10), LocalDnsServer.Mx("a.test", "mx2.a.test", 20),
+            LocalDnsServer.Host("mx1.a.test", "127.0.0.2"), LocalDnsServer.Host("mx2.a.test", "127.0.0.3"));
+        var relay = CreateMx(dns.Server, port);
 
         var result = await relay.AttemptAsync(Envelope(Message, "rcpt@a.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -82,8 +82,8 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_NoMxRecords_ImplicitMxUsesAddressRecord()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var dns = await DnsServer.StartAsync(DnsServer.Host("implicit.test", "127.0.0.1"));
-        var relay = CreateMx(dns.EndPoint, sink.Port);
+        await using var dns = await LocalDnsServer.StartAsync(LocalDnsServer.Host("implicit.test", "127.0.0.1"));
+        var relay = CreateMx(dns.Server, sink.Port);
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@implicit.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -96,8 +96,8 @@ public sealed class MxRelayTests
     [Fact]
     public async Task AttemptAsync_NullMx_Permanent5110()
     {
-        await using var dns = await DnsServer.StartAsync(DnsServer.NullMx("nomail.test"), DnsServer.Host("nomail.test", "127.0.0.1"));
-        var relay = CreateMx(dns.EndPoint, FreePort.Next());
+        await using var dns = await LocalDnsServer.StartAsync(LocalDnsServer.NullMx("nomail.test"), LocalDnsServer.Host("nomail.test", "127.0.0.1"));
+        var relay = CreateMx(dns.Server, FreePort.Next());
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@nomail.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -111,8 +111,8 @@ public sealed class MxRelayTests
     [Fact]
     public async Task AttemptAsync_Nxdomain_Permanent512()
     {
-        await using var dns = await DnsServer.StartAsync(DnsServer.Host("other.test", "127.0.0.1"));
-        var relay = CreateMx(dns.EndPoint, FreePort.Next());
+        await using var dns = await LocalDnsServer.StartAsync(LocalDnsServer.Host("other.test", "127.0.0.1"));
+        var relay = CreateMx(dns.Server, FreePort.Next());
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@missing.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -126,8 +126,8 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_DomainWithoutMxOrAddress_Permanent512()
     {
         // The name exists (it has a TXT-like record) but has neither MX nor A/AAAA.
-        await using var dns = await DnsServer.StartAsync("--txt-record=bare.test,hello");
-        var relay = CreateMx(dns.EndPoint, FreePort.Next());
+        await using var dns = await LocalDnsServer.StartAsync("--txt-record=bare.test,hello");
+        var relay = CreateMx(dns.Server, FreePort.Next());
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@bare.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -141,8 +141,8 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_DnsTimesOut_Transient()
     {
         // dnsmasq forwards this name to a server that never answers: the relay's query times out.
-        await using var dns = await DnsServer.StartAsync(DnsServer.Unanswered("slow.example"));
-        var relay = CreateMx(dns.EndPoint, FreePort.Next());
+        await using var dns = await LocalDnsServer.StartAsync(LocalDnsServer.Unanswered("slow.example"));
+        var relay = CreateMx(dns.Server, FreePort.Next());
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@slow.example"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -172,10 +172,10 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_SeveralDomains_OneTransactionPerDomainResultsInEnvelopeOrder()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var dns = await DnsServer.StartAsync(
-            DnsServer.Mx("a.test", "mx.a.test", 10), DnsServer.Host("mx.a.test", "127.0.0.1"),
-            DnsServer.Host("implicit.test", "127.0.0.1"));
-        var relay = CreateMx(dns.EndPoint, sink.Port);
+        await using var dns = await LocalDnsServer.StartAsync(
+            LocalDnsServer.Mx("a.test", "mx.a.test", 10), LocalDnsServer.Host("mx.a.test", "127.0.0.1"),
+            LocalDnsServer.Host("implicit.test", "127.0.0.1"));
+        var relay = CreateMx(dns.Server, sink.Port);
 
         var result = await relay.AttemptAsync(
             Envelope(Message, "one@a.test", "two@missing.test", "three@implicit.test", "four@A.TEST"), 0, CancellationToken.None);
@@ -195,8 +195,8 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_ForceMx_SkipsDnsAndUsesGivenHostAndPort()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var dns = await DnsServer.StartAsync();
-        var relay = CreateMx(dns.EndPoint, 25, null, ("force_mx", new (string, object)[] { ("missing.test", $"127.0.0.1:{sink.Port}") }));
+        await using var dns = await LocalDnsServer.StartAsync();
+        var relay = CreateMx(dns.Server, 25, null, ("force_mx", new (string, object)[] { ("missing.test", $"127.0.0.1:{sink.Port}") }));
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@missing.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -208,8 +208,8 @@ public sealed class MxRelayTests
     [Fact]
     public async Task AttemptAsync_Ipv4OnlyAndMxHasOnlyAaaa_TransientNoAddress()
     {
-        await using var dns = await DnsServer.StartAsync(DnsServer.Mx("v6.test", "mx.v6.test", 10), DnsServer.Host("mx.v6.test", "::1"));
-        var relay = CreateMx(dns.EndPoint, FreePort.Next(), null, ("ipv4_only", true));
+        await using var dns = await LocalDnsServer.StartAsync(LocalDnsServer.Mx("v6.test", "mx.v6.test", 10), LocalDnsServer.Host("mx.v6.test", "::1"));
+        var relay = CreateMx(dns.Server, FreePort.Next(), null, ("ipv4_only", true));
 
         var result = await relay.AttemptAsync(Envelope(Message, "user@v6.test"), 0, CancellationToken.None);
         await DisposeAsync(relay);
@@ -224,8 +224,8 @@ public sealed class MxRelayTests
     public async Task AttemptAsync_TwoMessagesSameExchanger_SessionReused()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var dns = await DnsServer.StartAsync(DnsServer.Mx("a.test", "mx.a.test", 10), DnsServer.Host("mx.a.test", "127.0.0.1"));
-        var relay = (MxRelay)CreateMx(dns.EndPoint, sink.Port);
+        await using var dns = await LocalDnsServer.StartAsync(LocalDnsServer.Mx("a.test", "mx.a.test", 10), LocalDnsServer.Host("mx.a.test", "127.0.0.1"));
+        var relay = (MxRelay)CreateMx(dns.Server, sink.Port);
 
         var first = await relay.AttemptAsync(Envelope(Message, "one@a.test"), 0, CancellationToken.None);
         var second = await relay.AttemptAsync(Envelope(Message, "two@a.test"), 0, CancellationToken.None);

@@ -40,6 +40,12 @@ public sealed class LocalDnsServer : IAsyncDisposable
     /// <summary>An MX record.</summary>
     public static string Mx(string domain, string exchange, int preference) => $"--mx-host={domain},{exchange},{preference.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>A null MX (RFC 7505): preference 0, exchange "." — raw RDATA, since dnsmasq has no switch for it.</summary>
+    public static string NullMx(string domain) => $"--dns-rr={domain},15,000000";
+
+    /// <summary>A name whose queries go to a server that never answers (the client times out).</summary>
+    public static string Unanswered(string domain) => $"--server=/{domain}/127.0.0.1#9";
+
     /// <summary>A PTR record; <paramref name="name"/> is the in-addr.arpa/ip6.arpa name.</summary>
     public static string Ptr(string name, string target) => $"--ptr-record={name},{target}";
 
