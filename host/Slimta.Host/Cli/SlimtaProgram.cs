@@ -69,11 +69,19 @@ public static class SlimtaProgram
         {
             // Dropping privileges is not built yet: refusing is safer than running as root while
             // the operator believes otherwise.
-            foreach (var (key, value) in new[] { ("user", process.User), ("group", process.Group) })
+            // Features not built yet are refused, never silently ignored.
+            var notYet = new (string Key, bool Set, string Why)[]
             {
-                if (value is not null)
+                ("user", process.User is not null, "privileges are not dropped; start the process as the user it should run as"),
+                ("group", process.Group is not null, "privileges are not dropped; start the process as the user it should run as"),
+                ("metrics", process.Options.Has("metrics"), "there is no metrics endpoint yet"),
+                ("logging.target", process.Logging.Target is not null, "logs go to standard output; use 'stdout' to send them to a file"),
+            };
+            foreach (var (key, set, why) in notYet)
+            {
+                if (set)
                 {
-                    await Console.Error.WriteLineAsync($"{program}: configuration error: process.{processName}.{key}: not supported yet (privileges are not dropped); remove it and start the process as the user it should run as");
+                    await Console.Error.WriteLineAsync($"{program}: configuration error: process.{processName}.{key}: not supported yet ({why})");
                     return ConfigError;
                 }
             }

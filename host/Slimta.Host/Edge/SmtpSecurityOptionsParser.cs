@@ -92,7 +92,7 @@ internal static class SmtpSecurityOptionsParser
             {
                 // Never echo the value: it may be a plaintext password by mistake.
                 throw new ConfigException(ConfigNode.Combine(lookup.PathOf("map"), user),
-                    "not a supported password hash ($pbkdf2-sha256$… or $6$…; see the edge README); plaintext passwords are refused", lookup.Map.Location);
+                    "not a supported password hash ($pbkdf2-sha256$… or $6$…; see docs/configuration.md); plaintext passwords are refused", lookup.Map.Location);
             }
         }
         return new ConfigCredentialStore(map);

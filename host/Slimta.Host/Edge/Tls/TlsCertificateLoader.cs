@@ -26,6 +26,24 @@ internal static class TlsCertificateLoader
             throw new ConfigException(configPath + ".keyfile", "the certificate has no private key; give 'keyfile'", null);
         }
         var chain = new X509Certificate2Collection();
+        // A "fullchain" file (Let's Encrypt, nginx, Postfix) holds the leaf and then the
+        // intermediates: send those intermediates too, or clients that lack them cannot verify.
+        try
+        {
+            var all = new X509Certificate2Collection();
+            all.ImportFromPemFile(certFile);
+            foreach (var extra in all)
+            {
+                if (extra.Thumbprint != certificate.Thumbprint)
+                {
+                    chain.Add(extra);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(configPath + ".certfile", $"cannot read the certificates in '{certFile}': {ex.Message}", null, ex);
+        }
         if (files.CaCerts is not null)
         {
             var caFile = context.ResolvePath(files.CaCerts);
