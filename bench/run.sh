@@ -29,11 +29,13 @@ smtp-sink $( [ "$(id -u)" = 0 ] && echo "-u nobody" ) -c 127.0.0.1:"$sink_port" 
 pids+=($!)
 wait_port "$sink_port"
 
-# load PORT -> seconds taken by smtp-source to send $msgs messages over $sessions sessions
+# load PORT [smtp-source flags] -> seconds taken by smtp-source to send $msgs messages over
+# $sessions parallel sessions. Without -d every message has its own connection (so msg/s is also
+# sessions/s); with -d each session sends its messages over one connection.
 load() {
-  local start end
+  local start end port="$1"; shift
   start=$(date +%s.%N)
-  smtp-source -s "$sessions" -m "$msgs" -l "$size" -f bench@client.test -t rcpt@remote.test 127.0.0.1:"$1"
+  smtp-source "$@" -s "$sessions" -m "$msgs" -l "$size" -f bench@client.test -t rcpt@remote.test 127.0.0.1:"$port"
   end=$(date +%s.%N)
   echo "$end - $start" | bc -l
 }
@@ -49,12 +51,13 @@ row() { # name seconds [pid]
 
 echo "| scenario | messages | sessions | msg/s | peak RSS MiB | CPU s / 1000 msg |"
 echo "|---|---|---|---|---|---|"
-row "ceiling: smtp-source → smtp-sink" "$(load "$sink_port")"
+row "ceiling: smtp-source → smtp-sink, a connection per message" "$(load "$sink_port")"
+row "ceiling: smtp-source → smtp-sink, connections reused (-d)" "$(load "$sink_port" -d)"
 
-slimta_run() { # name queue-type relay-yaml
-  local port cfg pid secs
+slimta_run() { # name queue-type relay-yaml [smtp-source flags]
+  local port cfg pid secs name="$1" qtype="$2" relay="$3"; shift 3
   port="$(free_port)"
-  cfg="$work/$1.conf"
+  cfg="$work/run-$RANDOM.conf"
   cat > "$cfg" <<CONF
 process:
   slimta:
@@ -67,28 +70,30 @@ edge:
     max_connections: 2000
 queue:
   q:
-    type: $2
+    type: $qtype
     relay: r
+$( [ "$qtype" = disk ] && printf '    envelope_dir: %s/spool/env\n    meta_dir: %s/spool/meta\n    create_dirs: true\n' "$work" "$work" )
 relay:
   r:
-$3
+$relay
 CONF
-  dotnet "$here/artifacts/bin/Release/slimta/slimta.dll" -c "$cfg" > "$work/$1.log" 2>&1 &
+  rm -rf "$work/spool"
+  dotnet "$here/artifacts/bin/Release/slimta/slimta.dll" -c "$cfg" > "$cfg.log" 2>&1 &
   pid=$!; pids+=("$pid")
   wait_port "$port"
-  secs="$(load "$port")"
+  secs="$(load "$port" "$@")"
   # Let queued mail drain before reading CPU, so relaying is counted too.
   sleep 2
-  row "Slimta, $1" "$secs" "$pid"
+  row "Slimta, $name" "$secs" "$pid"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-slimta_run "memory queue → static relay" memory "    type: static
+sink_relay="    type: static
     host: 127.0.0.1
     port: $sink_port
     concurrent_connections: 20"
-slimta_run "proxy queue → static relay" proxy "    type: static
-    host: 127.0.0.1
-    port: $sink_port
-    concurrent_connections: 40"
-slimta_run "memory queue → blackhole" memory "    type: blackhole"
+slimta_run "memory queue → blackhole, a connection per message" memory "    type: blackhole"
+slimta_run "memory queue → blackhole, connections reused (-d)" memory "    type: blackhole" -d
+slimta_run "memory queue → static relay → smtp-sink" memory "$sink_relay" -d
+slimta_run "proxy queue → static relay → smtp-sink" proxy "${sink_relay/20/40}" -d
+slimta_run "disk queue (fsync) → static relay → smtp-sink" disk "$sink_relay" -d
