@@ -18,7 +18,7 @@ needs_build() {
 
 if needs_build; then
   echo "$exe: building (Release)…" >&2
-  if ! dotnet build "$here/host/$exe/$exe.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2; then
+  if ! dotnet build "$here/host/$exe/$exe.csproj" -c Release -nologo -v quiet "-clp:ErrorsOnly;NoSummary" >&2; then
     echo "$exe: build failed" >&2
     exit 1
   fi
