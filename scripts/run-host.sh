@@ -18,10 +18,13 @@ needs_build() {
 
 if needs_build; then
   echo "$exe: building (Release)…" >&2
-  if ! dotnet build "$here/host/$exe/$exe.csproj" -c Release -nologo -v quiet "-clp:ErrorsOnly;NoSummary" >&2; then
+  log="$(mktemp)"
+  if ! dotnet build "$here/host/$exe/$exe.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly > "$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
     echo "$exe: build failed" >&2
     exit 1
   fi
+  rm -f "$log"
   touch "$stamp"
 fi
 
