@@ -214,6 +214,29 @@ public sealed partial class RedisWorkerTests
         Assert.False(arrivals.ContainsKey(9999));
     }
 
+    [Fact]
+    public async Task Worker_MemoryQueue_ExitsWithConfigErrorNamingQueueType()
+    {
+        var dir = TestPaths.NewTempDir("slimta-redis-e2e");
+        var config = Path.Combine(dir, "slimta.conf");
+        await File.WriteAllTextAsync(config, """
+            process: {slimta-worker: {}}
+            edge:
+              inbound: {type: smtp, queue: q, listener: {interface: 127.0.0.1, port: 0}}
+            queue:
+              q: {type: memory, relay: r}
+            relay:
+              r: {type: blackhole}
+            """);
+        await using var worker = SlimtaProcess.Start("slimta-worker", config);
+
+        var exited = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, exited);
+        Assert.Contains("queue.q.type", worker.Output);
+        Assert.Contains("memory queues cannot be shared between processes", worker.Output);
+    }
+
     [GeneratedRegex(@"X-Seq: (\d+)")]
     private static partial Regex SeqHeader();
 }

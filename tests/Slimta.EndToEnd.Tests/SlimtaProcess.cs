@@ -68,6 +68,14 @@ internal sealed class SlimtaProcess : IAsyncDisposable
         throw new InvalidOperationException($"no listener on {port}: {Output}");
     }
 
+    /// <summary>Waits for the process to exit and returns its exit code (after its output was read).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no graceful stop, claims stay behind.</summary>
     public void Kill() => _process.Kill();
 
