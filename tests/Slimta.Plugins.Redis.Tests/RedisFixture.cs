@@ -24,7 +24,7 @@ public sealed class RedisFixture : IAsyncLifetime
     }
 
     /// <summary>A storage built through the plugin's factory, on a fresh prefix unless one is given.</summary>
-    internal RedisStorage Create(TimeProvider time, string? prefix = null, double leaseSeconds = 60)
+    internal RedisStorage Create(TimeProvider time, string? prefix = null, double leaseSeconds = 60, int? port = null)
     {
         var registry = new RecordingRegistry();
         new RedisPlugin().Register(registry);
@@ -34,7 +34,7 @@ public sealed class RedisFixture : IAsyncLifetime
         [
             Entry("type", "redis"),
             Entry("host", "127.0.0.1"),
-            Entry("port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Entry("port", (port ?? Port).ToString(System.Globalization.CultureInfo.InvariantCulture)),
             Entry("prefix", prefix),
             Entry("lease", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ]), new HashSet<string>(StringComparer.Ordinal) { "type", "relay", "bounce_queue", "policies", "retry" });

@@ -150,6 +150,21 @@ public sealed class SharedEngineTests(RedisFixture redis) : IClassFixture<RedisF
         Assert.Equal(id, other.Calls.Single().Id);
     }
 
+    [Fact]
+    public async Task EnqueueAsync_RedisUnreachable_Refused451()
+    {
+        int deadPort = Slimta.Testing.FreePort.Next();
+        await using var storage = redis.Create(TimeProvider.System, port: deadPort);
+        await using var edge = Engine(storage, null, TimeProvider.System);
+        await edge.StartAsync(CancellationToken.None);
+
+        var result = Assert.Single(await edge.EnqueueAsync(NewEnvelope(1), CancellationToken.None));
+
+        Assert.False(result.IsAccepted);
+        Assert.Equal(451, result.Reply!.Code);
+        Assert.Equal("4.3.0", result.Reply.EnhancedStatus);
+    }
+
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
     {
         var list = new List<T>();
