@@ -167,20 +167,23 @@ public sealed partial class RedisWorkerTests
     [Fact]
     public async Task WorkerKilledMidRun_ClaimsTakenOverAfterLease_NothingLost()
     {
+        // smtp-sink answers each DATA after 1 s, so a worker holds many claims at once (it claims
+        // more than its 5 relay connections can carry): killing it surely strands some, which
+        // only a take-over after the 2 s lease can deliver.
         await using var redis = await RestartableRedis.StartAsync();
-        await using var sink = await SmtpSink.StartAsync();
+        await using var sink = await SmtpSink.StartAsync("-w", "1");
         await using var cluster = await StartClusterAsync(redis.Port, sink.Port);
 
-        await SendAsync(cluster.EdgePorts, 0, 200, 8, TimeSpan.FromSeconds(30));
+        await SendAsync(cluster.EdgePorts, 0, 60, 8, TimeSpan.FromSeconds(30));
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Arrivals(sink).Count < 40 && DateTime.UtcNow < deadline)
+        while (Arrivals(sink).Count < 10 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
         cluster.Workers[0].Kill();
-        var arrivals = await WaitForAllAsync(sink, 200, TimeSpan.FromSeconds(30));
+        var arrivals = await WaitForAllAsync(sink, 60, TimeSpan.FromSeconds(40));
 
-        Assert.True(arrivals.Count == 200, $"{arrivals.Count} of 200 arrived\n{cluster.Output}");
+        Assert.True(arrivals.Count == 60, $"{arrivals.Count} of 60 arrived\n{cluster.Output}");
     }
 
     [Fact]
