@@ -17,11 +17,21 @@ namespace Slimta.Host.Queueing;
 /// one message never has two attempts running at once in this process. Every timer goes through
 /// the <see cref="TimeProvider"/>, so a retry schedule of hours runs in a test in milliseconds.
 /// </para>
+/// <para>
+/// Shared mode: when the storage is an <see cref="ISharedQueueStorage"/> (redis), several processes
+/// use one queue, so this engine keeps no schedule of its own. New messages and reschedules go to
+/// the storage only; a delivering engine claims due messages from it (one worker per message at a
+/// time), renews its claims while attempts run, and gives them back on shutdown. A worker that dies
+/// leaves claims that expire after the lease and are taken over by another worker.
+/// </para>
 /// </summary>
 public sealed class QueueEngine : IQueue, IAsyncDisposable
 {
     /// <summary>How long to wait before trying again after the storage itself failed during an attempt.</summary>
     public static readonly TimeSpan StorageErrorDelay = TimeSpan.FromMinutes(1);
+
+    /// <summary>Shared mode: the longest an idle worker waits before asking the storage again (delayed retries become due without any signal).</summary>
+    public static readonly TimeSpan SharedPollInterval = TimeSpan.FromSeconds(1);
 
     private readonly IQueueStorage _storage;
     private readonly IRelay? _relay;
@@ -31,6 +41,8 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly int _maxConcurrentAttempts;
+    private readonly ISharedQueueStorage? _shared;
+    private readonly string _workerId;
 
     private readonly Lock _lock = new();
     private readonly PriorityQueue<string, DateTimeOffset> _due = new();
@@ -40,7 +52,9 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stopScheduling = new();
     private readonly CancellationTokenSource _abortAttempts = new();
+    private readonly CancellationTokenSource _stopRenewing = new();
     private Task? _loop;
+    private Task? _renewLoop;
 
     /// <summary>Creates an engine. Call <see cref="StartAsync"/> to load stored messages and begin delivering.</summary>
     /// <param name="name">The queue's name in slimta.conf (for logs).</param>
@@ -72,7 +86,17 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         _time = time;
         _log = logger;
         _maxConcurrentAttempts = maxConcurrentAttempts;
+        _shared = storage as ISharedQueueStorage;
+        // Unique per engine instance: a restarted worker must not renew or release the claims of
+        // its previous life (those expire and are taken over like any dead worker's).
+        _workerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     }
+
+    /// <summary>True when the storage is shared between processes and this engine claims work from it.</summary>
+    public bool IsShared => _shared is not null;
+
+    /// <summary>This engine's worker id in claims of a shared storage.</summary>
+    public string WorkerId => _workerId;
 
     /// <summary>The queue's name.</summary>
     public string Name { get; }
@@ -113,6 +137,17 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     /// <summary>Loads every stored message and starts the scheduler; past due times are attempted now.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_shared is not null)
+        {
+            // Nothing to load: the schedule lives in the shared storage. Without a relay
+            // (--no-relay) this process only stores, and workers deliver.
+            if (_relay is not null)
+            {
+                _loop = Task.Run(() => RunSharedLoopAsync(_shared, _stopScheduling.Token), CancellationToken.None);
+                _renewLoop = Task.Run(() => RunRenewLoopAsync(_shared, _stopRenewing.Token), CancellationToken.None);
+            }
+            return;
+        }
         if (_relay is not null)
         {
             int count = 0;
@@ -151,6 +186,11 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             await _abortAttempts.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(_running.Values.ToArray()).ConfigureAwait(false);
         }
+        await _stopRenewing.CancelAsync().ConfigureAwait(false);
+        if (_renewLoop is not null)
+        {
+            await _renewLoop.ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -163,6 +203,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         }
         _stopScheduling.Dispose();
         _abortAttempts.Dispose();
+        _stopRenewing.Dispose();
         _wake.Dispose();
     }
 
@@ -248,7 +289,15 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
                 Name, r.Id, r.Envelope.Sender, r.Envelope.Recipients.Count, r.Envelope.Message.Length);
             if (_relay is not null)
             {
-                Schedule(r.Id!, now);
+                if (_shared is null)
+                {
+                    Schedule(r.Id!, now);
+                }
+                else
+                {
+                    // The storage made it claimable for every worker; claim sooner here.
+                    Wake();
+                }
             }
         }
         return results;
@@ -408,7 +457,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         DateTimeOffset? next = null;
         try
         {
-            next = await AttemptAsync(id, _abortAttempts.Token).ConfigureAwait(false);
+            next = await AttemptAsync(id, null, _abortAttempts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_abortAttempts.IsCancellationRequested)
         {
@@ -436,10 +485,192 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         }
     }
 
-    /// <summary>One delivery attempt; returns the next attempt time, or null when the message is done.</summary>
-    private async Task<DateTimeOffset?> AttemptAsync(string id, CancellationToken cancellationToken)
+    private async Task RunSharedLoopAsync(ISharedQueueStorage shared, CancellationToken cancellationToken)
     {
-        var stored = await _storage.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var errorDelay = TimeSpan.FromMilliseconds(250);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                bool full;
+                lock (_lock)
+                {
+                    full = _inFlight.Count >= _maxConcurrentAttempts;
+                }
+                if (full)
+                {
+                    // An attempt finishing wakes us.
+                    await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                StoredMessage? claimed;
+                try
+                {
+                    claimed = await shared.ClaimNextDueAsync(_workerId, shared.Lease, cancellationToken).ConfigureAwait(false);
+                    errorDelay = TimeSpan.FromMilliseconds(250);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The storage is down (Redis restarting): nothing is lost, it is all in the
+                    // storage; try again with a growing pause so a long outage is not hammered.
+                    _log.LogWarning("queue={Queue} could not claim work: {Message}; trying again in {Delay}", Name, e.Message, errorDelay);
+                    await Task.Delay(errorDelay, _time, cancellationToken).ConfigureAwait(false);
+                    errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                    continue;
+                }
+                if (claimed is null)
+                {
+                    await WaitForSharedWorkAsync(shared, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                lock (_lock)
+                {
+                    if (!_inFlight.Add(claimed.Id))
+                    {
+                        // Claimed again while our own attempt still runs (our renewal failed and
+                        // the lease ran out): that attempt finishes and settles the message.
+                        continue;
+                    }
+                }
+                _running[claimed.Id] = RunSharedAttemptAsync(shared, claimed);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WaitForSharedWorkAsync(ISharedQueueStorage shared, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var storage = shared.WaitForWorkAsync(SharedPollInterval, cts.Token).AsTask();
+        var local = _wake.WaitAsync(cts.Token);
+        await Task.WhenAny(storage, local).ConfigureAwait(false);
+        await cts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(storage, local).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The other wait was cancelled above.
+        }
+        catch (Exception e)
+        {
+            _log.LogDebug(e, "queue={Queue} wait for work failed", Name);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task RunSharedAttemptAsync(ISharedQueueStorage shared, StoredMessage claimed)
+    {
+        await Task.Yield();
+        string id = claimed.Id;
+        DateTimeOffset? next = null;
+        try
+        {
+            try
+            {
+                // AttemptAsync settles the message in the storage itself: RemoveAsync when done,
+                // SetNextAttemptAsync (which releases the claim) when it is retried.
+                next = await AttemptAsync(id, claimed, _abortAttempts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_abortAttempts.IsCancellationRequested)
+            {
+                // Shutdown: hand the message back at once rather than after the lease.
+                await SettleAsync(() => shared.ReleaseAsync(id, _workerId, CancellationToken.None), id, "release").ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                next = _time.GetUtcNow() + StorageErrorDelay;
+                _log.LogError(e, "queue={Queue} id={Id} attempt failed in the queue itself; trying again at {Next:O}", Name, id, next);
+                var when = next.Value;
+                // If this fails too (storage down), the claim expires and another worker takes over.
+                await SettleAsync(() => shared.SetNextAttemptAsync(id, when, CancellationToken.None), id, "reschedule").ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _inFlight.Remove(id);
+            }
+            _running.TryRemove(id, out _);
+            Wake();
+            AttemptFinished?.Invoke(id, next);
+        }
+    }
+
+    private async Task SettleAsync(Func<ValueTask> action, string id, string what)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning("queue={Queue} id={Id} could not {What} the claim ({Message}); it is taken over after the lease", Name, id, what, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Renews the claims of running attempts three times per lease, so a slow attempt keeps its
+    /// message and no other worker delivers it concurrently.
+    /// </summary>
+    private async Task RunRenewLoopAsync(ISharedQueueStorage shared, CancellationToken cancellationToken)
+    {
+        var interval = shared.Lease / 3;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            string[] ids;
+            lock (_lock)
+            {
+                ids = [.. _inFlight];
+            }
+            foreach (var id in ids)
+            {
+                try
+                {
+                    if (!await shared.RenewAsync(id, _workerId, shared.Lease, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Settled meanwhile (normal), or the lease ran out while the storage
+                        // was unreachable and another worker took over (a possible duplicate).
+                        bool running;
+                        lock (_lock)
+                        {
+                            running = _inFlight.Contains(id);
+                        }
+                        if (running)
+                        {
+                            _log.LogWarning("queue={Queue} id={Id} claim could not be renewed: another worker may attempt it too", Name, id);
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    _log.LogWarning("queue={Queue} id={Id} claim renewal failed: {Message}", Name, id, e.Message);
+                }
+            }
+        }
+    }
+
+    /// <summary>One delivery attempt; returns the next attempt time, or null when the message is done.</summary>
+    private async Task<DateTimeOffset?> AttemptAsync(string id, StoredMessage? claimed, CancellationToken cancellationToken)
+    {
+        var stored = claimed ?? await _storage.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
             return null;

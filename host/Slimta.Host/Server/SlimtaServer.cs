@@ -105,6 +105,17 @@ public sealed class SlimtaServer : IAsyncDisposable
                 if (registry.IsStorage(queue.Type))
                 {
                     var storage = registry.GetStorage(queue.Options).Create(queue.Options, context);
+                    if (options.NoEdge && !options.NoRelay && relay is not null && storage is not ISharedQueueStorage)
+                    {
+                        // A worker on a process-local queue would deliver nothing ever accepted
+                        // by the edges (they have their own copy): refuse rather than idle.
+                        if (storage is IAsyncDisposable disposable)
+                        {
+                            // Best effort (startup is failing anyway): release a spool lock at once.
+                            _ = disposable.DisposeAsync().AsTask();
+                        }
+                        throw queue.Options.Error("type", $"{queue.Type} queues cannot be shared between processes; slimta-worker (and slimta --no-edge) needs redis/aws/rackspace");
+                    }
                     var policies = queue.Policies.Select(p => registry.GetQueuePolicy(p).Create(p, context)).ToList();
                     var bounces = new BounceBuilder(context.Fqdn, context.Hostname, queue.Bounce, options.Time);
                     var engine = new QueueEngine(queue.Name, storage, relay, policies, retries[queue.Name], bounces, options.Time, loggers.CreateLogger("slimta.queue." + queue.Name));
