@@ -34,9 +34,9 @@ fi
 
 # msgs SIZE SESSIONS -> how many messages smtp-source sends in one cell (bounded run time).
 msgs() {
-  local base=20000
+  local base=10000
   [ "$1" -gt 10000 ] && base=2000
-  [ "$2" = 1 ] && base=$((base / 10))
+  [ "$2" = 1 ] && base=$((base / 20))
   echo "$base"
 }
 # Latency pass: fewer messages, same shape.
@@ -118,7 +118,7 @@ matrix() { # NAME PORT PID
 # ---------------------------------------------------------------------------------------------
 # Slimta
 slimta_dll="$here/artifacts/bin/Release/slimta/slimta.dll"
-if [[ "$only" =~ \ (proxy|memory|disk|redis|idle|drain)\  ]]; then
+if [ -z "${SKIP_BUILD:-}" ] && [[ "$only" =~ \ (proxy|memory|disk|redis|idle|drain)\  ]]; then
   dotnet build "$here/host/slimta/slimta.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 fi
 slimta_conf() { # FILE PORT QUEUE-TYPE RELAY-PORT
