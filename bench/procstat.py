@@ -82,8 +82,10 @@ def main():
                 pids = tree(pid)
             n += 1
             peak = max(peak, rss(pid, pids))
-            with open(sys.argv[3], "w") as f:
+            # Written aside and renamed, so a reader never sees an empty file.
+            with open(sys.argv[3] + ".tmp", "w") as f:
                 f.write(f"{peak}\n")
+            os.replace(sys.argv[3] + ".tmp", sys.argv[3])
             time.sleep(0.05)
 
 
