@@ -3,8 +3,8 @@
 #
 #   bench/run.sh [quick|full] [only-these-scenarios...]
 #
-#   quick (default, ~5 min): 1 KiB at 20 sessions; 2,000 idle connections; a 5,000-message drain.
-#   full  (~25 min): 1 KiB and 100 KiB at 1, 20 and 100 sessions; 10,000 idle connections; a
+#   quick (default, ~2 min here): 1 KiB at 20 sessions; 2,000 idle connections; a 5,000-message drain.
+#   full  (~8 min here): 1 KiB and 100 KiB at 1, 20 and 100 sessions; 10,000 idle connections; a
 #         100,000-message drain (DRAIN=N overrides).
 #   Scenarios: ceiling proxy memory disk redis postfix haraka idle drain (default: all).
 #
