@@ -52,8 +52,12 @@ internal sealed class PooledDestination : IAsyncDisposable
         {
             var result = await client.SendMessageAsync(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8, cancellationToken).ConfigureAwait(false);
             var recipients = result.RecipientReplies.Select(RecipientResult.FromReply).ToList();
-            _logger.LogInformation("Relayed {Id} to {Remote}: {Delivered}/{Count} delivered, {Reply}",
-                envelope.Id, Remote, recipients.Count(r => r.Outcome == DeliveryOutcome.Delivered), count, result.RecipientReplies[^1]);
+            // Checked first: counting and boxing the arguments costs per message even when unlogged.
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                _logger.LogInformation("Relayed {Id} to {Remote}: {Delivered}/{Count} delivered, {Reply}",
+                    envelope.Id, Remote, recipients.Count(r => r.Outcome == DeliveryOutcome.Delivered), count, result.RecipientReplies[^1]);
+            }
             return new DestinationResult(new RelayResult(recipients, Remote), NoSession: false);
         }
         catch (Exception e) when (e is IOException or TimeoutException)

@@ -10,5 +10,6 @@ namespace Slimta.Plugins.Smtp;
 internal sealed record SmtpDestination(string Host, int Port, Func<CancellationToken, Task<IReadOnlyList<IPAddress>>>? ResolveAsync = null)
 {
     /// <summary><c>host:port</c>.</summary>
-    public string Remote => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+    /// <remarks>Built once: the queue reads it for every message relayed.</remarks>
+    public string Remote { get; } = Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

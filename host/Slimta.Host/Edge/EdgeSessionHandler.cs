@@ -78,10 +78,15 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
             }
         }
         var first = results[0];
-        foreach (var result in results)
+        // Checked first: the call's argument array and boxed counts cost an allocation per message
+        // even when information is not logged.
+        if (_logger.IsEnabled(LogLevel.Information))
         {
-            _logger.LogInformation("Accepted message {QueueId} from {Client} ({EhloName}): sender <{Sender}>, {RecipientCount} recipient(s), {Size} bytes",
-                result.Id, remote?.Address, envelope.Client.EhloName, result.Envelope.Sender, result.Envelope.Recipients.Count, result.Envelope.Message.Length);
+            foreach (var result in results)
+            {
+                _logger.LogInformation("Accepted message {QueueId} from {Client} ({EhloName}): sender <{Sender}>, {RecipientCount} recipient(s), {Size} bytes",
+                    result.Id, remote?.Address, envelope.Client.EhloName, result.Envelope.Sender, result.Envelope.Recipients.Count, result.Envelope.Message.Length);
+            }
         }
         // A proxy queue hands back the next hop's reply: the client sees what really happened.
         return first.Reply ?? new Reply(250, "2.6.0", $"{first.Id} Message accepted");
