@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Slimta.Testing;
 
 namespace Slimta.EndToEnd.Tests;
@@ -9,72 +8,37 @@ namespace Slimta.EndToEnd.Tests;
 /// </summary>
 public sealed class ConformanceTests
 {
-    private static string Checker => SharedConformance.Checker;
-
     [Fact]
     public async Task SmtpCheck_PlainProfile_EveryCasePasses()
     {
-        Assert.True(File.Exists(Checker), $"the conformance checker is missing at {Checker} (shared/ must sit beside the repository)");
         var sinkDir = TestPaths.NewTempDir("smtpcheck-sink");
-        int sinkPort = FreePort.Next();
-        using var sink = Start("sink", "--port", sinkPort.ToString(), "--dir", sinkDir);
-        try
-        {
-            await WaitForPortAsync(sinkPort);
-            await using var server = await ServerHarness.StartAsync($$$"""
-                process: {slimta: {}}
-                edge:
-                  inbound:
-                    type: smtp
-                    queue: outbound
-                    listener: {interface: 127.0.0.1, port: 0}
-                    max_size: 1048576
-                queue:
-                  outbound:
-                    type: memory
-                    relay: sink
-                    retry: {delay: "1", maximum: 5}
-                relay:
-                  sink: {type: static, host: 127.0.0.1, port: {{{sinkPort}}}}
-                """);
-            using var check = Start("check", "--server", "127.0.0.1:" + server.PortOf(), "--sink-dir", sinkDir);
-            var output = await check.StandardOutput.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            await check.WaitForExitAsync(timeout.Token);
-            Assert.True(check.ExitCode == 0, output);
-            Assert.Matches(@"(?m)^\d+ passed, 0 failed$", output);
-        }
-        finally
-        {
-            sink.Kill(entireProcessTree: true);
-        }
-    }
-
-    private static Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = false };
-        psi.ArgumentList.Add(Checker);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        return Process.Start(psi)!;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
+        var (sink, sinkPort) = await SharedConformance.StartSinkAsync(sinkDir);
+        using (sink)
         {
             try
             {
-                using var c = new System.Net.Sockets.TcpClient();
-                await c.ConnectAsync("127.0.0.1", port);
-                return;
+                await using var server = await ServerHarness.StartAsync($$$"""
+                    process: {slimta: {}}
+                    edge:
+                      inbound:
+                        type: smtp
+                        queue: outbound
+                        listener: {interface: 127.0.0.1, port: 0}
+                        max_size: 1048576
+                    queue:
+                      outbound:
+                        type: memory
+                        relay: sink
+                        retry: {delay: "1", maximum: 5}
+                    relay:
+                      sink: {type: static, host: 127.0.0.1, port: {{{sinkPort}}}}
+                    """);
+                var output = await SharedConformance.CheckAsync("127.0.0.1:" + server.PortOf(), sinkDir);
+                Assert.Matches(@"(?m)^\d+ passed, 0 failed$", output);
             }
-            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            finally
             {
-                await Task.Delay(50);
+                sink.Kill(entireProcessTree: true);
             }
         }
     }
