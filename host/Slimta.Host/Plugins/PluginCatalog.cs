@@ -133,7 +133,7 @@ public sealed class PluginCatalog : IDisposable
         var registered = Register(assembly, name, full);
         var plugin = new LoadedPlugin(name, full, assembly, registered);
         _plugins.Add(plugin);
-        _logger?.LogInformation("Loaded plugin {Plugin} from {Path}{Registered}", name, full, registered ? string.Empty : " (no SlimtaPlugin attribute: nothing registered)");
+        _logger?.LogDebug("Loaded plugin {Plugin} from {Path}{Registered}", name, full, registered ? string.Empty : " (no SlimtaPlugin attribute: nothing registered)");
         return plugin;
     }
 
