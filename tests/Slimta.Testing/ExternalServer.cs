@@ -4,8 +4,8 @@ using System.Text;
 namespace Slimta.Testing;
 
 /// <summary>
-/// A server program started by a test on 127.0.0.1 and an ephemeral TCP port, stopped (killed)
-/// on dispose. Used by <see cref="Spamd"/> and <see cref="RedisServer"/>.
+/// A server program started by a test on 127.0.0.1 and an ephemeral port, stopped (killed) on
+/// dispose. Used by <see cref="Spamd"/>, <see cref="RedisServer"/> and <see cref="LocalDnsServer"/>.
 /// </summary>
 public sealed class ExternalServer : IAsyncDisposable
 {
@@ -18,7 +18,7 @@ public sealed class ExternalServer : IAsyncDisposable
         Port = port;
     }
 
-    /// <summary>The TCP port.</summary>
+    /// <summary>The port.</summary>
     public int Port { get; }
 
     /// <summary>What the program printed so far.</summary>
@@ -38,8 +38,10 @@ public sealed class ExternalServer : IAsyncDisposable
     /// <param name="package">The Debian package that has it (for the error message).</param>
     /// <param name="arguments">The command line for a port.</param>
     /// <param name="startup">How long the program may take to listen.</param>
-    public static async Task<ExternalServer> StartAsync(string program, string package, Func<int, IEnumerable<string>> arguments, TimeSpan startup)
+    /// <param name="udp">Wait for a bound UDP socket instead of a listening TCP one.</param>
+    public static async Task<ExternalServer> StartAsync(string program, string package, Func<int, IEnumerable<string>> arguments, TimeSpan startup, bool udp = false)
     {
+        var table = udp ? "/proc/net/udp" : "/proc/net/tcp";
         Exception? last = null;
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -67,11 +69,11 @@ public sealed class ExternalServer : IAsyncDisposable
             _ = server.PumpAsync(process.StandardOutput);
             _ = server.PumpAsync(process.StandardError);
             var deadline = DateTime.UtcNow + startup;
-            while (DateTime.UtcNow < deadline && !process.HasExited && !ProcNet.IsListening("/proc/net/tcp", port, udp: false))
+            while (DateTime.UtcNow < deadline && !process.HasExited && !ProcNet.IsListening(table, port, udp))
             {
                 await Task.Delay(50).ConfigureAwait(false);
             }
-            if (!process.HasExited && ProcNet.IsListening("/proc/net/tcp", port, udp: false))
+            if (!process.HasExited && ProcNet.IsListening(table, port, udp))
             {
                 return server;
             }

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 
 namespace Slimta.Testing;
 
@@ -13,17 +11,12 @@ namespace Slimta.Testing;
 /// </summary>
 public sealed class LocalDnsServer : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ExternalServer _server;
 
-    private LocalDnsServer(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
+    private LocalDnsServer(ExternalServer server) => _server = server;
 
     /// <summary>The UDP/TCP port dnsmasq answers on (127.0.0.1).</summary>
-    public int Port { get; }
+    public int Port => _server.Port;
 
     /// <summary>127.0.0.1 and <see cref="Port"/>.</summary>
     public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
@@ -52,106 +45,28 @@ public sealed class LocalDnsServer : IAsyncDisposable
     /// <summary>Starts dnsmasq with <paramref name="records"/> (dnsmasq options, see the builders).</summary>
     public static async Task<LocalDnsServer> StartAsync(params string[] records)
     {
-        Exception? last = null;
-        for (int attempt = 0; attempt < 5; attempt++)
+        var exe = File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : "dnsmasq";
+        var server = await ExternalServer.StartAsync(exe, "dnsmasq-base", port =>
         {
-            int port = FreePort.Next();
-            var psi = new ProcessStartInfo(File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : "dnsmasq")
+            var args = new List<string>
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var arg in new[]
-            {
-                "--no-daemon", $"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces",
+                "--no-daemon", $"--port={port.ToString(CultureInfo.InvariantCulture)}", "--listen-address=127.0.0.1", "--bind-interfaces",
                 "--no-resolv", "--no-hosts", "--no-negcache", "--conf-file=/dev/null", "--pid-file=",
                 "--local=/test/", "--local=/in-addr.arpa/", "--local=/ip6.arpa/", "--log-facility=-",
-            })
-            {
-                psi.ArgumentList.Add(arg);
-            }
+            };
             if (Environment.UserName == "root")
             {
-                psi.ArgumentList.Add("--user=nobody");
+                args.Add("--user=nobody");
             }
-            foreach (var record in records)
-            {
-                psi.ArgumentList.Add(record);
-            }
-            Process process;
-            try
-            {
-                process = Process.Start(psi) ?? throw new InvalidOperationException("dnsmasq did not start");
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new InvalidOperationException("dnsmasq is not installed (Debian package 'dnsmasq-base').", e);
-            }
-            var server = new LocalDnsServer(process, port);
-            _ = server.PumpAsync(process.StandardError);
-            _ = server.PumpAsync(process.StandardOutput);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (DateTime.UtcNow < deadline && !process.HasExited && !ProcNet.IsListening("/proc/net/udp", port, udp: true))
-            {
-                await Task.Delay(20).ConfigureAwait(false);
-            }
-            if (!process.HasExited && ProcNet.IsListening("/proc/net/udp", port, udp: true))
-            {
-                return server;
-            }
-            last = new InvalidOperationException($"dnsmasq did not listen on 127.0.0.1:{port}: {server.Output}");
-            await server.DisposeAsync().ConfigureAwait(false);
-        }
-        throw last!;
+            args.AddRange(records);
+            return args;
+        }, TimeSpan.FromSeconds(10), udp: true).ConfigureAwait(false);
+        return new LocalDnsServer(server);
     }
 
     /// <summary>What dnsmasq printed (for assertion messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _server.Output;
 
     /// <summary>Stops dnsmasq.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
-
-    private async Task PumpAsync(StreamReader reader)
-    {
-        try
-        {
-            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-            {
-                lock (_output)
-                {
-                    _output.AppendLine(line);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

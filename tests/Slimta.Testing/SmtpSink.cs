@@ -260,21 +260,8 @@ public sealed class SmtpSink : IAsyncDisposable
         return new Message(addr ?? string.Empty, proto ?? string.Empty, helo, mail ?? string.Empty, rcpts, data.ToArray());
     }
 
-    private static bool IsListening(int port)
-    {
-        // /proc/net/tcp lists sockets as "local_address rem_address st ..."; 0100007F is
-        // 127.0.0.1 and state 0A is LISTEN. Reading it avoids a probe session that smtp-sink would count.
-        var needle = "0100007F:" + port.ToString("X4", CultureInfo.InvariantCulture);
-        foreach (var line in File.ReadLines("/proc/net/tcp"))
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length > 3 && parts[1] == needle && parts[3] == "0A")
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    // Reading /proc/net/tcp avoids a probe session that smtp-sink would count.
+    private static bool IsListening(int port) => ProcNet.IsListening("/proc/net/tcp", port, udp: false);
 
     private async Task PumpAsync()
     {
