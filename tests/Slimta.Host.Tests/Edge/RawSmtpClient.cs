@@ -1,30 +1,60 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
 namespace Slimta.Host.Tests.Edge;
 
-/// <summary>A raw TCP client for protocol checks: sends exact bytes and reads whole replies.</summary>
+/// <summary>
+/// A raw SMTP client for protocol checks: sends exact bytes, reads whole replies, and can switch
+/// to TLS (after STARTTLS, or at once for implicit TLS) trusting any certificate.
+/// </summary>
 internal sealed class RawSmtpClient : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly Socket _socket;
     private readonly List<byte> _pending = [];
+    private Stream _stream;
 
-    private RawSmtpClient(Socket socket) => _socket = socket;
+    private RawSmtpClient(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+    }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
-    public static async Task<RawSmtpClient> ConnectAsync(EndPoint endPoint)
+    public bool IsSecure => _stream is SslStream;
+
+    /// <summary>Connects, and sends <paramref name="preamble"/> first when given (a PROXY header).</summary>
+    public static async Task<RawSmtpClient> ConnectAsync(EndPoint endPoint, byte[]? preamble = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(endPoint).WaitAsync(Patience);
-        return new RawSmtpClient(socket);
+        var client = new RawSmtpClient(socket);
+        if (preamble is not null)
+        {
+            await client.SendAsync(preamble);
+        }
+        return client;
     }
 
     public Task SendAsync(string text) => SendAsync(Encoding.Latin1.GetBytes(text));
 
-    public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes.AsMemory(), SocketFlags.None).AsTask().WaitAsync(Patience);
+    public async Task SendAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes).AsTask().WaitAsync(Patience);
+        await _stream.FlushAsync().WaitAsync(Patience);
+    }
+
+    /// <summary>Handshakes as a client that trusts any certificate; pending plaintext must have been read.</summary>
+    public async Task StartTlsAsync()
+    {
+        Assert.Empty(_pending);
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: true, (_, _, _, _) => true);
+        await ssl.AuthenticateAsClientAsync("localhost").WaitAsync(Patience);
+        _stream = ssl;
+    }
 
     /// <summary>One reply (lines joined by \n), or null when the server closed the connection.</summary>
     public async Task<string?> ReadReplyAsync()
@@ -67,9 +97,9 @@ internal sealed class RawSmtpClient : IAsyncDisposable
             int n;
             try
             {
-                n = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(Patience);
+                n = await _stream.ReadAsync(buffer).AsTask().WaitAsync(Patience);
             }
-            catch (SocketException)
+            catch (IOException)
             {
                 n = 0;
             }
@@ -82,9 +112,9 @@ internal sealed class RawSmtpClient : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _stream.DisposeAsync();
         _socket.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

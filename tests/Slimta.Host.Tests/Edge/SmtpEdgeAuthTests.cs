@@ -21,9 +21,9 @@ public class SmtpEdgeAuthTests
     private static Task<EdgeFixture> StartAsync() =>
         EdgeFixture.StartAsync(new() { ["tls"] = SmtpEdgeTlsTests.Tls, ["rules"] = Credentials() });
 
-    private static async Task<TlsSmtpClient> SecureAsync(EdgeFixture edge)
+    private static async Task<RawSmtpClient> SecureAsync(EdgeFixture edge)
     {
-        var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\nSTARTTLS\r\n");
         await client.ExpectAsync("250-");
@@ -38,7 +38,7 @@ public class SmtpEdgeAuthTests
     public async Task Auth_BeforeTls_Is538AndNotAdvertised()
     {
         await using var edge = await StartAsync();
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\n");
         Assert.DoesNotContain("AUTH", await client.ExpectAsync("250-"));
@@ -163,7 +163,7 @@ public class SmtpEdgeAuthTests
     public async Task Auth_DuringTransaction_Is503()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["rules"] = Credentials(plaintext: true) });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\n");
         Assert.Contains("AUTH PLAIN LOGIN", await client.ExpectAsync("250-"));
@@ -177,7 +177,7 @@ public class SmtpEdgeAuthTests
     public async Task Auth_PlaintextAllowed_WorksWithoutTlsAndRecordsEsmtpa()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["rules"] = Credentials(plaintext: true) });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync($"EHLO client.test\r\nAUTH PLAIN {AlicePlain}\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<b@remote.test>\r\nDATA\r\n");
         await client.ExpectAsync("250-");
@@ -194,7 +194,7 @@ public class SmtpEdgeAuthTests
     public async Task Auth_RepeatedFailures_CloseTheSessionAtMaxErrors()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["max_errors"] = 3, ["rules"] = Credentials(plaintext: true) });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         var guess = $"AUTH PLAIN {B64("\0alice\0guess")}\r\n";
         await client.SendAsync("EHLO client.test\r\n" + guess + guess + guess);

@@ -6,9 +6,9 @@ public class SmtpEdgeTlsTests
 {
     internal static Dictionary<string, object?> Tls => new() { ["certfile"] = TestCertificates.CertFile, ["keyfile"] = TestCertificates.KeyFile };
 
-    private static async Task<TlsSmtpClient> SecureAsync(EdgeFixture edge)
+    private static async Task<RawSmtpClient> SecureAsync(EdgeFixture edge)
     {
-        var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\n");
         await client.ExpectAsync("250-");
@@ -27,7 +27,7 @@ public class SmtpEdgeTlsTests
         var ehlo = await client.ExpectAsync("250-");
         Assert.DoesNotContain("STARTTLS", ehlo);
 
-        await using var plain = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var plain = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await plain.ExpectAsync("220 ");
         await plain.SendAsync("EHLO client.test\r\n");
         Assert.Contains("STARTTLS", await plain.ExpectAsync("250-"));
@@ -37,7 +37,7 @@ public class SmtpEdgeTlsTests
     public async Task Ehlo_NoTls_DoesNotAdvertiseStartTlsAndStartTlsIs502()
     {
         await using var edge = await EdgeFixture.StartAsync();
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\n");
         Assert.DoesNotContain("STARTTLS", await client.ExpectAsync("250"));
@@ -49,7 +49,7 @@ public class SmtpEdgeTlsTests
     public async Task StartTls_PipelinedPlaintext_IsDiscardedAndStateReset()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\n");
         await client.ExpectAsync("250-");
@@ -76,7 +76,7 @@ public class SmtpEdgeTlsTests
     public async Task StartTls_WithParameter_Is501()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\nSTARTTLS now\r\nNOOP\r\n");
         await client.ExpectAsync("250-");
@@ -88,7 +88,7 @@ public class SmtpEdgeTlsTests
     public async Task StartTls_BeforeEhlo_Is503()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("STARTTLS\r\n");
         await client.ExpectAsync("503 ");
@@ -108,7 +108,7 @@ public class SmtpEdgeTlsTests
     public async Task StartTls_HandshakeFailure_ClosesAndNextClientIsServed()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls });
-        await using (var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint))
+        await using (var client = await RawSmtpClient.ConnectAsync(edge.EndPoint))
         {
             await client.ExpectAsync("220 ");
             await client.SendAsync("EHLO client.test\r\nSTARTTLS\r\n");
@@ -117,7 +117,7 @@ public class SmtpEdgeTlsTests
             await client.SendAsync("this is not a TLS ClientHello\r\n\r\n\r\n");
             Assert.True(await client.IsClosedAsync());
         }
-        await using var next = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var next = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await next.ExpectAsync("220 ");
     }
 
@@ -125,7 +125,7 @@ public class SmtpEdgeTlsTests
     public async Task TlsImmediately_HandshakesBeforeGreeting()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls, ["tls_immediately"] = "true" });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.StartTlsAsync();
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\n");
@@ -144,7 +144,7 @@ public class SmtpEdgeTlsTests
     public async Task TlsImmediately_PlaintextClient_IsClosed()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls, ["tls_immediately"] = "true" });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.SendAsync("EHLO client.test\r\n\r\n\r\n\r\n\r\n\r\n");
         Assert.True(await client.IsClosedAsync());
     }
@@ -153,7 +153,7 @@ public class SmtpEdgeTlsTests
     public async Task RequireTls_MailBeforeStartTls_Is530()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls, ["rules"] = new Dictionary<string, object?> { ["require_tls"] = "true" } });
-        await using (var plain = await TlsSmtpClient.ConnectAsync(edge.EndPoint))
+        await using (var plain = await RawSmtpClient.ConnectAsync(edge.EndPoint))
         {
             await plain.ExpectAsync("220 ");
             await plain.SendAsync("EHLO client.test\r\nMAIL FROM:<a@client.test>\r\n");
@@ -170,7 +170,7 @@ public class SmtpEdgeTlsTests
     public async Task StartTls_ClientNeverHandshakes_ClosedAtCommandTimeout()
     {
         await using var edge = await EdgeFixture.StartAsync(new() { ["tls"] = Tls, ["command_timeout"] = 30 });
-        await using var client = await TlsSmtpClient.ConnectAsync(edge.EndPoint);
+        await using var client = await RawSmtpClient.ConnectAsync(edge.EndPoint);
         await client.ExpectAsync("220 ");
         await client.SendAsync("EHLO client.test\r\nSTARTTLS\r\n");
         await client.ExpectAsync("250-");
