@@ -19,12 +19,15 @@ public sealed class LogOutput : IDisposable
 {
     private const int Capacity = 8192;
 
+    // Queued like a line, so a reopen happens after every line written before it (a flag could
+    // overtake lines still queued and put them in the new file).
+    private static readonly string ReopenMarker = new('\0', 1);
+
     private readonly BlockingCollection<string> _lines = new(new ConcurrentQueue<string>(), Capacity);
     private readonly Thread _thread;
     private readonly string? _path;
     private readonly bool _stderr;
     private TextWriter? _file;
-    private volatile bool _reopen;
     private bool _disposed;
 
     private LogOutput(string? path, bool stderr)
@@ -64,8 +67,17 @@ public sealed class LogOutput : IDisposable
         }
     }
 
-    /// <summary>Closes and opens the file again before the next line (after log rotation). Does nothing for stdout/stderr.</summary>
-    public void Reopen() => _reopen = true;
+    /// <summary>
+    /// Closes the file and opens the configured path again, after the lines already queued (call it
+    /// after log rotation moved the file). Does nothing for stdout/stderr.
+    /// </summary>
+    public void Reopen()
+    {
+        if (_path is not null)
+        {
+            Write(ReopenMarker);
+        }
+    }
 
     /// <summary>Writes what is queued, flushes and closes the file.</summary>
     public void Dispose()
@@ -91,6 +103,11 @@ public sealed class LogOutput : IDisposable
     {
         foreach (var line in _lines.GetConsumingEnumerable())
         {
+            if (ReferenceEquals(line, ReopenMarker))
+            {
+                ReopenFile();
+                continue;
+            }
             var writer = Current();
             try
             {
@@ -117,27 +134,27 @@ public sealed class LogOutput : IDisposable
         }
     }
 
-    private TextWriter Current()
+    private TextWriter Current() => _path is null ? (_stderr ? Console.Error : Console.Out) : _file!;
+
+    private void ReopenFile()
     {
-        if (_path is null)
+        try
         {
-            return _stderr ? Console.Error : Console.Out;
-        }
-        if (_reopen)
-        {
-            _reopen = false;
+            var fresh = OpenFile(_path!);
             try
             {
-                var fresh = OpenFile(_path);
                 _file?.Dispose();
-                _file = fresh;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e)
             {
-                TryWarn($"slimta: could not reopen the log file {_path}: {e.Message}; still writing to the old one");
+                TryWarn($"slimta: could not close the old log file: {e.Message}");
             }
+            _file = fresh;
         }
-        return _file!;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryWarn($"slimta: could not reopen the log file {_path}: {e.Message}; still writing to the old one");
+        }
     }
 
     private static void TryWarn(string text)

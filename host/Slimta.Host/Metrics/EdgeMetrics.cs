@@ -10,8 +10,12 @@ public sealed class EdgeMetrics
         _metrics = metrics;
         Name = edge;
         Tag = new("edge", edge);
-        metrics.Connections.Add(0, Tag);
-        metrics.ConnectionsActive.Add(0, Tag);
+    }
+
+    internal void PublishZeros()
+    {
+        _metrics.Connections.Add(0, Tag);
+        _metrics.ConnectionsActive.Add(0, Tag);
     }
 
     /// <summary>The edge's name in slimta.conf.</summary>

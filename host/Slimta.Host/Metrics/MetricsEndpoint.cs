@@ -12,11 +12,11 @@ namespace Slimta.Host.Metrics;
 /// Why prometheus-net (8.x) and not the OpenTelemetry Prometheus exporter: the OpenTelemetry
 /// HttpListener exporter is a pre-release whose own README says it is meant for the development
 /// inner loop with no plan to make it production ready, while prometheus-net is a stable,
-/// long-maintained Prometheus client whose <see cref="MeterAdapter"/> publishes
-/// System.Diagnostics.Metrics instruments and whose <see cref="MetricServer"/> is a stand-alone
-/// HttpListener endpoint. Its adapter also filters by instrument, so each server (and each test
-/// server in one process) exports only its own meter; and a private registry keeps
-/// prometheus-net's default process and event-counter metrics out.
+/// long-maintained Prometheus client (exposition format, metric types, label handling) whose
+/// <see cref="MetricServer"/> is a stand-alone HttpListener endpoint. The instruments reach it
+/// through <see cref="PrometheusBridge"/>, which listens to this server's meter only (so each
+/// test server in one process exports its own counts); a private registry keeps prometheus-net's
+/// default process and event-counter metrics out.
 /// </para>
 /// </summary>
 public sealed class MetricsEndpoint : IAsyncDisposable
@@ -50,16 +50,8 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     public void Start()
     {
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        var meter = _metrics.Meter;
-        _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
-        {
-            Registry = registry,
-            InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter, meter),
-            ResolveHistogramBuckets = _ => SlimtaMetrics.DurationBuckets,
-            // prometheus-net forgets a label set not updated for a while (default 5 minutes); ours
-            // are few (one per queue and edge) and a counter that vanishes looks like a reset.
-            MetricsExpireAfter = TimeSpan.FromDays(3650),
-        });
+        _adapter = new PrometheusBridge(_metrics.Meter, registry);
+        _metrics.PublishZeros();
         var path = _config.Path.Trim('/');
         _server = new MetricServer(Host, _config.Port, path.Length == 0 ? string.Empty : path + "/", registry);
         try

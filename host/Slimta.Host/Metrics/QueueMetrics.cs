@@ -17,11 +17,14 @@ public sealed class QueueMetrics
         _connect = new("class", "connect");
         _transient = new("class", "transient");
         _permanent = new("class", "permanent");
-        // Every series exists from the start (a scrape shows 0, not nothing, before the first message).
-        metrics.Accepted.Add(0, Tag);
-        metrics.Delivered.Add(0, Tag);
-        metrics.Deferred.Add(0, Tag);
-        metrics.Bounced.Add(0, Tag);
+    }
+
+    internal void PublishZeros()
+    {
+        _metrics.Accepted.Add(0, Tag);
+        _metrics.Delivered.Add(0, Tag);
+        _metrics.Deferred.Add(0, Tag);
+        _metrics.Bounced.Add(0, Tag);
     }
 
     internal KeyValuePair<string, object?> Tag { get; }

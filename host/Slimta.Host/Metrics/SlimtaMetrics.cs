@@ -23,8 +23,26 @@ public sealed class SlimtaMetrics : IDisposable
     public static readonly double[] DurationBuckets =
         [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 5 * 24 * 3600];
 
+    /// <summary>How each instrument is exported to Prometheus: the metric name and the tag keys that become its labels.</summary>
+    internal static readonly IReadOnlyDictionary<string, Export> Exports = new Dictionary<string, Export>(StringComparer.Ordinal)
+    {
+        ["slimta.connections"] = new("slimta_connections_total", ["edge"]),
+        ["slimta.connections.active"] = new("slimta_connections_active", ["edge"]),
+        ["slimta.sessions.rejected"] = new("slimta_sessions_rejected_total", ["edge", "reason"]),
+        ["slimta.smtp.rejections"] = new("slimta_smtp_rejections_total", ["edge", "stage"]),
+        ["slimta.messages.accepted"] = new("slimta_messages_accepted_total", ["queue"]),
+        ["slimta.messages.delivered"] = new("slimta_messages_delivered_total", ["queue"]),
+        ["slimta.messages.deferred"] = new("slimta_messages_deferred_total", ["queue"]),
+        ["slimta.messages.bounced"] = new("slimta_messages_bounced_total", ["queue"]),
+        ["slimta.delivery.duration"] = new("slimta_delivery_duration_seconds", ["queue"]),
+        ["slimta.relay.errors"] = new("slimta_relay_errors_total", ["queue", "class"]),
+        ["slimta.queue.depth"] = new("slimta_queue_depth", ["queue"]),
+    };
+
     private readonly Lock _lock = new();
     private readonly List<(KeyValuePair<string, object?> Tag, Func<int> Depth)> _depths = [];
+    private readonly List<QueueMetrics> _queues = [];
+    private readonly List<EdgeMetrics> _edges = [];
 
     /// <summary>Creates the meter and its instruments.</summary>
     public SlimtaMetrics()
@@ -79,15 +97,46 @@ public sealed class SlimtaMetrics : IDisposable
         lock (_lock)
         {
             _depths.Add((metrics.Tag, depth));
+            _queues.Add(metrics);
         }
         return metrics;
     }
 
     /// <summary>The instruments of one edge.</summary>
-    public EdgeMetrics ForEdge(string name) => new(this, name);
+    public EdgeMetrics ForEdge(string name)
+    {
+        var metrics = new EdgeMetrics(this, name);
+        lock (_lock)
+        {
+            _edges.Add(metrics);
+        }
+        return metrics;
+    }
+
+    /// <summary>
+    /// Adds 0 to every counter of every queue and edge, so a listener that just started (the
+    /// metrics endpoint) shows each series at 0 before the first message, not nothing.
+    /// </summary>
+    public void PublishZeros()
+    {
+        lock (_lock)
+        {
+            foreach (var queue in _queues)
+            {
+                queue.PublishZeros();
+            }
+            foreach (var edge in _edges)
+            {
+                edge.PublishZeros();
+            }
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose() => Meter.Dispose();
+
+    /// <summary>A Prometheus name and label keys.</summary>
+    internal sealed record Export(string Name, string[] Labels);
 
     private IEnumerable<Measurement<int>> ObserveDepths()
     {

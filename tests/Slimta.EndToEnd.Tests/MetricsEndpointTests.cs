@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Slimta.Testing;
+
+namespace Slimta.EndToEnd.Tests;
+
+/// <summary>The Prometheus endpoint of <c>process.NAME.metrics</c>, scraped over HTTP while real mail flows to smtp-sink.</summary>
+public sealed partial class MetricsEndpointTests
+{
+    private static string Config(int sinkPort, int metricsPort) => $$$"""
+        process:
+          slimta:
+            metrics: {listener: {interface: 127.0.0.1, port: {{{metricsPort}}}}}
+        edge:
+          inbound:
+            type: smtp
+            queue: outbound
+            listener: {interface: 127.0.0.1, port: 0}
+        queue:
+          outbound:
+            type: memory
+            relay: sink
+        relay:
+          sink: {type: static, host: 127.0.0.1, port: {{{sinkPort}}}, ehlo_as: slimta.test}
+        """;
+
+    [Fact]
+    public async Task Scrape_AfterNMessages_CountersHistogramAndDepthMatch()
+    {
+        const int n = 5;
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await ObservedServer.StartAsync(Config(sink.Port, FreePort.Next()));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var url = server.Server.MetricsEndpoint!.Url;
+
+        var before = await http.GetStringAsync(url);
+        Assert.Equal(0, Value(before, "slimta_messages_accepted_total", "queue=\"outbound\""));
+
+        for (int i = 0; i < n; i++)
+        {
+            await SendAsync(server.PortOf(), i);
+        }
+        await sink.WaitForMessagesAsync(n);
+
+        // Delivery is counted when the attempt ends, just after the sink took the message.
+        string text = before;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            text = await http.GetStringAsync(url);
+            if (TryValue(text, "slimta_messages_delivered_total", "queue=\"outbound\"") == n
+                && TryValue(text, "slimta_queue_depth", "queue=\"outbound\"") == 0)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal(n, Value(text, "slimta_messages_accepted_total", "queue=\"outbound\""));
+        Assert.Equal(n, Value(text, "slimta_messages_delivered_total", "queue=\"outbound\""));
+        Assert.Equal(0, Value(text, "slimta_messages_deferred_total", "queue=\"outbound\""));
+        Assert.Equal(0, Value(text, "slimta_messages_bounced_total", "queue=\"outbound\""));
+        Assert.Equal(n, Value(text, "slimta_delivery_duration_seconds_count", "queue=\"outbound\""));
+        Assert.Equal(0, Value(text, "slimta_queue_depth", "queue=\"outbound\""));
+        Assert.Equal(n, Value(text, "slimta_connections_total", "edge=\"inbound\""));
+        Assert.Equal(0, Value(text, "slimta_connections_active", "edge=\"inbound\""));
+        Assert.Contains("# TYPE slimta_delivery_duration_seconds histogram", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scrape_RefusedRecipientAndDownNextHop_RejectionsAndConnectErrorsCounted()
+    {
+        int deadPort = FreePort.Next();
+        var yaml = Config(deadPort, FreePort.Next())
+            .Replace("listener: {interface: 127.0.0.1, port: 0}", "listener: {interface: 127.0.0.1, port: 0}\n    rules: {only_recipients: [\"@remote.test\"]}", StringComparison.Ordinal)
+            .Replace("relay: sink", "relay: sink\n    retry: {delay: \"3600\", maximum: 3}", StringComparison.Ordinal);
+        await using var server = await ObservedServer.StartAsync(yaml);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var url = server.Server.MetricsEndpoint!.Url;
+
+        await using (var smtp = await RawSmtp.ConnectAsync(server.PortOf()))
+        {
+            await smtp.ReplyAsync();
+            await smtp.CommandAsync("EHLO client.test");
+            await smtp.CommandAsync("MAIL FROM:<a@client.test>");
+            Assert.StartsWith("550 ", await smtp.CommandAsync("RCPT TO:<x@elsewhere.test>"), StringComparison.Ordinal);
+            Assert.StartsWith("250 ", await smtp.CommandAsync("RCPT TO:<b@remote.test>"), StringComparison.Ordinal);
+            await smtp.CommandAsync("DATA");
+            Assert.StartsWith("250 ", await smtp.CommandAsync("Subject: down\r\n\r\nbody\r\n."), StringComparison.Ordinal);
+            await smtp.CommandAsync("QUIT");
+        }
+
+        string text = string.Empty;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            text = await http.GetStringAsync(url);
+            if (TryValue(text, "slimta_messages_deferred_total", "queue=\"outbound\"") == 1)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal(1, Value(text, "slimta_messages_deferred_total", "queue=\"outbound\""));
+        Assert.Equal(1, Value(text, "slimta_relay_errors_total", "class=\"connect\""));
+        Assert.Equal(1, Value(text, "slimta_smtp_rejections_total", "stage=\"rcpt\""));
+        // Waiting for its retry in an hour.
+        Assert.Equal(1, Value(text, "slimta_queue_depth", "queue=\"outbound\""));
+    }
+
+    [Fact]
+    public async Task Start_MetricsPortInUse_FailsWithIOExceptionNamingTheUrl()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var error = await Assert.ThrowsAsync<IOException>(() => ObservedServer.StartAsync(Config(25, port)));
+        Assert.Contains($"127.0.0.1:{port}/metrics", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task SendAsync(int port, int i)
+    {
+        await using var smtp = await RawSmtp.ConnectAsync(port);
+        await smtp.ReplyAsync();
+        await smtp.CommandAsync("EHLO client.test");
+        Assert.StartsWith("250 ", await smtp.CommandAsync("MAIL FROM:<a@client.test>"), StringComparison.Ordinal);
+        Assert.StartsWith("250 ", await smtp.CommandAsync("RCPT TO:<b@remote.test>"), StringComparison.Ordinal);
+        await smtp.CommandAsync("DATA");
+        Assert.StartsWith("250 ", await smtp.CommandAsync($"Subject: metrics {i}\r\n\r\nbody {i}\r\n."), StringComparison.Ordinal);
+        await smtp.CommandAsync("QUIT");
+    }
+
+    /// <summary>The value of the sample <paramref name="name"/> whose labels contain <paramref name="label"/>; fails when absent.</summary>
+    private static double Value(string exposition, string name, string label)
+    {
+        var value = TryValue(exposition, name, label);
+        Assert.True(value is not null, $"no sample {name}{{{label}}} in:\n{exposition}");
+        return value.Value;
+    }
+
+    private static double? TryValue(string exposition, string name, string label)
+    {
+        foreach (Match m in Sample().Matches(exposition))
+        {
+            if (m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
+            {
+                return double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+            }
+        }
+        return null;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}
