@@ -39,7 +39,7 @@ internal sealed class EdgeTelemetry(ILogger logger)
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            logger.ConnectionClosed(Name, AddressOf(client), tls, (long)duration.TotalMilliseconds);
+            logger.ConnectionClosed(Name, AddressOf(client), (long)duration.TotalMilliseconds, tls);
         }
     }
 

@@ -32,18 +32,18 @@ internal static partial class LogEvents
 
     // --- SMTP edge (1000-1099) ---
 
-    [LoggerMessage(1001, LogLevel.Information, "Connection from {Client} on edge {Edge} opened (tls {Tls})", EventName = Names.ConnectionOpened)]
+    [LoggerMessage(1001, LogLevel.Information, "Edge {Edge}: connection from {Client} opened (tls {Tls})", EventName = Names.ConnectionOpened)]
     public static partial void ConnectionOpened(this ILogger logger, string edge, string? client, bool tls);
 
-    [LoggerMessage(1002, LogLevel.Information, "Connection from {Client} on edge {Edge} closed after {DurationMs} ms (tls {Tls})", EventName = Names.ConnectionClosed)]
-    public static partial void ConnectionClosed(this ILogger logger, string edge, string? client, bool tls, long durationMs);
+    [LoggerMessage(1002, LogLevel.Information, "Edge {Edge}: connection from {Client} closed after {DurationMs} ms (tls {Tls})", EventName = Names.ConnectionClosed)]
+    public static partial void ConnectionClosed(this ILogger logger, string edge, string? client, long durationMs, bool tls);
 
     /// <summary>A session refused before the greeting: <c>max_connections</c> or a DNSBL listing.</summary>
-    [LoggerMessage(1003, LogLevel.Information, "Connection from {Client} on edge {Edge} refused ({Reason}): {Reply}", EventName = Names.ConnectionRefused)]
+    [LoggerMessage(1003, LogLevel.Information, "Edge {Edge}: connection from {Client} refused ({Reason}): {Reply}", EventName = Names.ConnectionRefused)]
     public static partial void ConnectionRefused(this ILogger logger, string edge, string? client, string reason, string reply);
 
     /// <summary>A policy refused MAIL (sender rules, SPF), RCPT (recipient rules) or the message (spam).</summary>
-    [LoggerMessage(1004, LogLevel.Information, "Edge {Edge} refused {Stage} from {Client} for <{Address}>: {Reply}", EventName = Names.Rejected)]
+    [LoggerMessage(1004, LogLevel.Information, "Edge {Edge}: {Stage} from {Client} for <{Address}> refused: {Reply}", EventName = Names.Rejected)]
     public static partial void Rejected(this ILogger logger, string edge, string? client, string stage, string? address, string reply);
 
     // --- queue engine (1100-1199) ---
@@ -57,7 +57,7 @@ internal static partial class LogEvents
     [LoggerMessage(1103, LogLevel.Information, "queue={Queue} id={Id} delivered to=<{Recipient}> relay={Relay} reply=\"{Reply}\" attempt={Attempt} delay={DelayMs}ms", EventName = Names.Delivered)]
     public static partial void Delivered(this ILogger logger, string queue, string id, string recipient, string? relay, string reply, int attempt, long? delayMs);
 
-    [LoggerMessage(1104, LogLevel.Information, "queue={Queue} id={Id} deferred to=<{Recipient}> relay={Relay} reply=\"{Reply}\" attempt={Attempt} next={Next}", EventName = Names.Deferred)]
+    [LoggerMessage(1104, LogLevel.Information, "queue={Queue} id={Id} deferred to=<{Recipient}> relay={Relay} reply=\"{Reply}\" attempt={Attempt} next={Next:O}", EventName = Names.Deferred)]
     public static partial void Deferred(this ILogger logger, string queue, string id, string recipient, string? relay, string reply, int attempt, DateTimeOffset next);
 
     [LoggerMessage(1105, LogLevel.Information, "queue={Queue} id={Id} failed to=<{Recipient}> relay={Relay} reply=\"{Reply}\" attempt={Attempt}", EventName = Names.Failed)]
