@@ -31,10 +31,14 @@ internal sealed class ObservedServer : IAsyncDisposable
     /// <summary>The log file (<c>logging.target</c>), or null when the log goes to stdout/stderr.</summary>
     public string? LogPath { get; }
 
-    /// <summary>Writes <paramref name="yaml"/> (with <c>{dir}</c> replaced by the temp directory) and starts it.</summary>
-    public static async Task<ObservedServer> StartAsync(string yaml)
+    /// <summary>
+    /// Writes <paramref name="yaml"/> (with <c>{dir}</c> replaced by the temp directory), runs
+    /// <paramref name="prepare"/> on that directory (files to find at startup), and starts it.
+    /// </summary>
+    public static async Task<ObservedServer> StartAsync(string yaml, Action<string>? prepare = null)
     {
         var dir = TestPaths.NewTempDir("slimta-obs");
+        prepare?.Invoke(dir);
         var path = Path.Combine(dir, "slimta.conf");
         await File.WriteAllTextAsync(path, yaml.Replace("{dir}", dir, StringComparison.Ordinal));
         var config = ConfigLoader.LoadFile(path);

@@ -185,6 +185,39 @@ public sealed class StructuredLogTests
         }
     }
 
+    [Fact]
+    public async Task JsonLog_DamagedSpoolFileAtStartup_QuarantinedEventWithItsFields()
+    {
+        const string id = "0123456789abcdef0123456789abcdef";
+        var yaml = """
+            process:
+              slimta:
+                logging: {format: json, target: slimta.log}
+            queue:
+              spool:
+                type: disk
+                relay: discard
+                envelope_dir: spool/env
+                meta_dir: spool/meta
+                create_dirs: true
+            relay:
+              discard: {type: blackhole}
+            """;
+        await using var server = await ObservedServer.StartAsync(yaml, dir =>
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "spool", "env"));
+            Directory.CreateDirectory(Path.Combine(dir, "spool", "meta"));
+            File.WriteAllText(Path.Combine(dir, "spool", "env", id + ".env"), "not a spool file");
+        });
+        var lines = await server.WaitForLogAsync(l => Events(l).Any(e => e.GetProperty("event").GetString() == "quarantined"));
+        var quarantined = Events(lines).First(e => e.GetProperty("event").GetString() == "quarantined");
+        Assert.Equal("error", quarantined.GetProperty("level").GetString());
+        Assert.Equal("spool", quarantined.GetProperty("queue").GetString());
+        Assert.Equal(Path.Combine(server.Directory, "spool", "env", id + ".env"), quarantined.GetProperty("file").GetString());
+        Assert.StartsWith(Path.Combine(server.Directory, "spool", "env", "quarantine"), quarantined.GetProperty("target").GetString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(quarantined.GetProperty("reason").GetString()));
+    }
+
     /// <summary>Sends one message and returns its queue id (from the 250 reply).</summary>
     private static async Task<string> SendAsync(int port, string sender, string recipient)
     {

@@ -61,7 +61,7 @@ public sealed class LogOutput : IDisposable
         {
             _lines.Add(line);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
             // Disposed (the process is stopping): a late line from a background task is lost.
         }
