@@ -108,6 +108,25 @@ public sealed partial class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Start_LoopbackInterfaceAndPath_ServesThereAndNowhereElse()
+    {
+        int port = FreePort.Next();
+        var yaml = Config(25, port).Replace("port: " + port + "}}", "port: " + port + "}, path: /stats}", StringComparison.Ordinal);
+        await using var server = await ObservedServer.StartAsync(yaml);
+        var url = server.Server.MetricsEndpoint!.Url;
+        Assert.Equal($"http://127.0.0.1:{port}/stats", url.ToString());
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Contains("slimta_queue_depth{queue=\"outbound\"} 0", await http.GetStringAsync(url), StringComparison.Ordinal);
+        // Bound to the configured address only: not on IPv6 loopback, nor on another path.
+        using (var probe = new System.Net.Sockets.TcpClient(System.Net.Sockets.AddressFamily.InterNetworkV6))
+        {
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync(System.Net.IPAddress.IPv6Loopback, port));
+        }
+        using var wrongPath = await http.GetAsync($"http://127.0.0.1:{port}/metrics");
+        Assert.False(wrongPath.IsSuccessStatusCode);
+    }
+
+    [Fact]
     public async Task Start_MetricsPortInUse_FailsWithIOExceptionNamingTheUrl()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

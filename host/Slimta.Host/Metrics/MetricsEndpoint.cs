@@ -24,6 +24,7 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     private readonly SlimtaMetrics _metrics;
     private readonly MetricsConfig _config;
     private IDisposable? _adapter;
+    private readonly string _prefixHost;
     private MetricServer? _server;
 
     /// <summary>Creates the endpoint; <see cref="Start"/> opens it.</summary>
@@ -31,20 +32,18 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     {
         _metrics = metrics;
         _config = config;
-        // HttpListener matches a request's Host header against the prefix host: a wildcard
-        // address must be the "+" prefix (every address), an IP literal binds and matches that address.
-        var host = config.Interface is "0.0.0.0" or "::" or "[::]" or "*" ? "+"
-            : IPAddress.TryParse(config.Interface.Trim('[', ']'), out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]"
-            : config.Interface;
-        Host = host;
-        var display = host == "+" ? config.Interface : host;
-        Url = new Uri($"http://{(display.Contains(':', StringComparison.Ordinal) && !display.StartsWith('[') ? $"[{display}]" : display)}:{config.Port}{config.Path}");
+        // The binder normalised the interface to an IP literal. HttpListener matches a request's
+        // Host header against the prefix's host: an address binds and matches exactly that
+        // address; every address (0.0.0.0, ::) must be the "+" prefix.
+        var address = IPAddress.TryParse(config.Interface, out var parsed) ? parsed : IPAddress.Loopback;
+        var literal = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        _prefixHost = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "+" : literal;
+        Url = new Uri($"http://{literal}:{config.Port}{config.Path}");
     }
 
     /// <summary>The scrape URL (for logs and tests).</summary>
     public Uri Url { get; }
 
-    private string Host { get; }
 
     /// <summary>Starts listening. Throws <see cref="IOException"/> when the address cannot be bound.</summary>
     public void Start()
@@ -53,7 +52,7 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         _adapter = new PrometheusBridge(_metrics.Meter, registry);
         _metrics.PublishZeros();
         var path = _config.Path.Trim('/');
-        _server = new MetricServer(Host, _config.Port, path.Length == 0 ? string.Empty : path + "/", registry);
+        _server = new MetricServer(_prefixHost, _config.Port, path.Length == 0 ? string.Empty : path + "/", registry);
         try
         {
             _server.Start();

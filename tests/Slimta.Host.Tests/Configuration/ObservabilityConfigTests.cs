@@ -21,8 +21,10 @@ public sealed class ObservabilityConfigTests
     [Fact]
     public void Load_MetricsEveryKey_Binds()
     {
-        var config = LoadYaml(Process("    metrics:\n      listener: {interface: '::1', port: 9100}\n      path: /stats\n"));
-        Assert.Equal(new MetricsConfig("::1", 9100, "/stats"), config.Processes["slimta"].Metrics);
+        var config = LoadYaml(Process("    metrics:\n      listener: {interface: '::', port: 9100}\n      path: /stats\n"));
+        Assert.Equal(new MetricsConfig("::", 9100, "/stats"), config.Processes["slimta"].Metrics);
+        Assert.Equal("0.0.0.0", LoadYaml(Process("    metrics: {listener: {interface: '*', port: 1}}\n")).Processes["slimta"].Metrics!.Interface);
+        Assert.Equal("127.0.0.1", LoadYaml(Process("    metrics: {listener: {interface: localhost, port: 1}}\n")).Processes["slimta"].Metrics!.Interface);
         Assert.Null(LoadYaml(Process("    hostname: mx\n")).Processes["slimta"].Metrics);
     }
 
@@ -31,6 +33,7 @@ public sealed class ObservabilityConfigTests
     [InlineData("    metrics: {listener: {port: 70000}}\n", "process.slimta.metrics.listener.port", 3)]
     [InlineData("    metrics: {listener: {interface: mail.example.com, port: 9465}}\n", "process.slimta.metrics.listener.interface", 3)]
     [InlineData("    metrics: {listener: {interface: 127.0.0.1}}\n", "process.slimta.metrics.listener", 3)]
+    [InlineData("    metrics: {listener: {interface: '::1', port: 9465}}\n", "process.slimta.metrics.listener.interface", 3)]
     [InlineData("    metrics: {listen: '127.0.0.1:9465'}\n", "process.slimta.metrics.listen", 3)]
     [InlineData("    metrics: {path: /metrics}\n", "process.slimta.metrics", 3)]
     [InlineData("    metrics:\n      listener: {port: 9465}\n      path: metrics\n", "process.slimta.metrics.path", 5)]
