@@ -7,9 +7,10 @@ namespace Slimta.EndToEnd.Tests;
 /// <summary>The Prometheus endpoint of <c>process.NAME.metrics</c>, scraped over HTTP while real mail flows to smtp-sink.</summary>
 public sealed partial class MetricsEndpointTests
 {
-    private static string Config(int sinkPort, int metricsPort) => $$$"""
+    private static string Config(int sinkPort, int metricsPort, string logging = "{level: none}") => $$$"""
         process:
           slimta:
+            logging: {{{logging}}}
             metrics: {listener: {interface: 127.0.0.1, port: {{{metricsPort}}}}}
         edge:
           inbound:
@@ -70,7 +71,7 @@ public sealed partial class MetricsEndpointTests
     public async Task Scrape_RefusedRecipientAndDownNextHop_RejectionsAndConnectErrorsCounted()
     {
         int deadPort = FreePort.Next();
-        var yaml = Config(deadPort, FreePort.Next())
+        var yaml = Config(deadPort, FreePort.Next(), "{format: json, target: slimta.log}")
             .Replace("listener: {interface: 127.0.0.1, port: 0}", "listener: {interface: 127.0.0.1, port: 0}\n    rules: {only_recipients: [\"@remote.test\"]}", StringComparison.Ordinal)
             .Replace("relay: sink", "relay: sink\n    retry: {delay: \"3600\", maximum: 3}", StringComparison.Ordinal);
         await using var server = await ObservedServer.StartAsync(yaml);
@@ -105,6 +106,18 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal(1, Value(text, "slimta_smtp_rejections_total", "stage=\"rcpt\""));
         // Waiting for its retry in an hour.
         Assert.Equal(1, Value(text, "slimta_queue_depth", "queue=\"outbound\""));
+
+        // The same refusals as log events.
+        var events = (await server.WaitForLogAsync(l => l.Any(x => x.Contains("\"event\":\"deferred\"", StringComparison.Ordinal))))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).Where(e => e.TryGetProperty("event", out _)).ToList();
+        var rejected = Assert.Single(events, e => e.GetProperty("event").GetString() == "rejected");
+        Assert.Equal("inbound", rejected.GetProperty("edge").GetString());
+        Assert.Equal("rcpt", rejected.GetProperty("stage").GetString());
+        Assert.Equal("x@elsewhere.test", rejected.GetProperty("address").GetString());
+        Assert.Equal("127.0.0.1", rejected.GetProperty("client").GetString());
+        Assert.StartsWith("550 5.7.1", rejected.GetProperty("reply").GetString(), StringComparison.Ordinal);
+        var deferred = Assert.Single(events, e => e.GetProperty("event").GetString() == "deferred");
+        Assert.StartsWith("451 4.4.1", deferred.GetProperty("reply").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
