@@ -140,6 +140,29 @@ public sealed partial class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Scrape_SessionOverMaxConnections_RefusedCountedAndLogged()
+    {
+        var yaml = Config(25, FreePort.Next(), "{format: json, target: slimta.log}")
+            .Replace("listener: {interface: 127.0.0.1, port: 0}", "listener: {interface: 127.0.0.1, port: 0}\n    max_connections: 1", StringComparison.Ordinal);
+        await using var server = await ObservedServer.StartAsync(yaml);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await using (var first = await RawSmtp.ConnectAsync(server.PortOf()))
+        {
+            Assert.StartsWith("220 ", await first.ReplyAsync(), StringComparison.Ordinal);
+            await using var second = await RawSmtp.ConnectAsync(server.PortOf());
+            Assert.StartsWith("421 4.7.0", await second.ReplyAsync(), StringComparison.Ordinal);
+            var text = await http.GetStringAsync(server.Server.MetricsEndpoint!.Url);
+            Assert.Equal(1, Value(text, "slimta_sessions_rejected_total", "reason=\"max_connections\""));
+            Assert.Equal(2, Value(text, "slimta_connections_total", "edge=\"inbound\""));
+        }
+        var lines = await server.WaitForLogAsync(l => l.Any(x => x.Contains("\"event\":\"connection_refused\"", StringComparison.Ordinal)));
+        var refused = System.Text.Json.JsonDocument.Parse(lines.First(x => x.Contains("\"event\":\"connection_refused\"", StringComparison.Ordinal))).RootElement;
+        Assert.Equal("max_connections", refused.GetProperty("reason").GetString());
+        Assert.Equal("inbound", refused.GetProperty("edge").GetString());
+        Assert.StartsWith("421 4.7.0", refused.GetProperty("reply").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_MetricsPortInUse_FailsWithIOExceptionNamingTheUrl()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
