@@ -194,7 +194,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
             catch (SpoolFormatException e)
             {
                 // Damaged after startup (a disk error): keep it for the operator, never deliver garbage.
-                _log.LogError("{Queue} id={Id} envelope file is unreadable ({Reason}); moved to quarantine {Dir}", _settings.Name, id, e.Message, _settings.QuarantineDir);
+                _log.LogError("queue={Queue} id={Id} envelope file is unreadable ({Reason}); moving it to quarantine {Dir}", SpoolRecovery.QueueName(_settings), id, e.Message, _settings.QuarantineDir);
                 await QuarantineLockedAsync(id, e.Message).ConfigureAwait(false);
                 return null;
             }

@@ -71,6 +71,13 @@ internal sealed class SpoolRecovery(DiskStorage storage, DiskStorageSettings set
             settings.Name, loaded, quarantined, settings.QuarantineDir, orphans);
     }
 
+    /// <summary>The event of a quarantined file, as the host names it (Slimta.Host.Logging.LogEvents).</summary>
+    public static readonly EventId QuarantinedEvent = new(1201, "quarantined");
+
+    /// <summary>The queue's name (<c>inbound</c> for <c>queue.inbound</c>), as the host's events write it.</summary>
+    public static string QueueName(DiskStorageSettings settings) =>
+        settings.Name.StartsWith("queue.", StringComparison.Ordinal) ? settings.Name["queue.".Length..] : settings.Name;
+
     /// <summary>Moves a file into quarantine (under a new name when one exists) with a <c>.reason</c> note beside it.</summary>
     public static void Quarantine(DiskStorageSettings settings, TimeProvider time, ILogger log, string path, string reason)
     {
@@ -87,7 +94,8 @@ internal sealed class SpoolRecovery(DiskStorage storage, DiskStorageSettings set
         try
         {
             Posix.Rename(path, target);
-            log.LogError("{Queue} quarantined {File} -> {Target}: {Reason}", settings.Name, path, target, reason);
+            // The host's structured event 'quarantined' (docs/operations.md, Logging): same id, name and fields.
+            log.LogError(QuarantinedEvent, "queue={Queue} quarantined {File} -> {Target}: {Reason}", QueueName(settings), path, target, reason);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

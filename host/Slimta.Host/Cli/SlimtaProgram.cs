@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Slimta.Abstractions.Configuration;
 using Slimta.Host.Configuration;
+using Slimta.Host.Logging;
 using Slimta.Host.Server;
 
 namespace Slimta.Host.Cli;
@@ -74,8 +74,6 @@ public static class SlimtaProgram
             {
                 ("user", process.User is not null, "privileges are not dropped; start the process as the user it should run as"),
                 ("group", process.Group is not null, "privileges are not dropped; start the process as the user it should run as"),
-                ("metrics", process.Options.Has("metrics"), "there is no metrics endpoint yet"),
-                ("logging.target", process.Logging.Target is not null, "logs go to standard output; use 'stdout' to send them to a file"),
             };
             foreach (var (key, set, why) in notYet)
             {
@@ -92,7 +90,18 @@ public static class SlimtaProgram
             return Detach(args, program);
         }
 
-        using var loggers = CreateLoggers(process?.Logging ?? LoggingConfig.Default);
+        SlimtaLoggerFactory loggers;
+        try
+        {
+            // process.NAME.logging: text or JSON lines to stdout, stderr or a file (Reopen after rotation).
+            loggers = SlimtaLogging.Create(process?.Logging ?? LoggingConfig.Default, $"process.{processName}.logging");
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"{program}: configuration error: {e.Message}");
+            return ConfigError;
+        }
+        using var loggerLifetime = loggers;
         var log = loggers.CreateLogger(program);
         SlimtaServer server;
         try
@@ -166,29 +175,6 @@ public static class SlimtaProgram
         {
             Console.SetError(new StreamWriter(new FileStream(Path.GetFullPath(stderr, configDirectory), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true });
         }
-    }
-
-    private static ILoggerFactory CreateLoggers(LoggingConfig logging)
-    {
-        var level = Enum.TryParse<LogLevel>(logging.Level, ignoreCase: true, out var l) ? l : LogLevel.Information;
-        return LoggerFactory.Create(b =>
-        {
-            b.SetMinimumLevel(level);
-            if (string.Equals(logging.Format, "json", StringComparison.OrdinalIgnoreCase))
-            {
-                b.AddJsonConsole(o => { o.TimestampFormat = "O"; o.UseUtcTimestamp = true; });
-            }
-            else
-            {
-                b.AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    o.UseUtcTimestamp = true;
-                    o.ColorBehavior = LoggerColorBehavior.Disabled;
-                });
-            }
-        });
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal static class ConfigBinder
         var relayConfigs = Entries(relays).ToDictionary(e => e.Key, e => BindRelay(e.Key, e.Value), StringComparer.Ordinal);
         var queueConfigs = Entries(queues).ToDictionary(e => e.Key, e => BindQueue(e.Key, e.Value, relayConfigs, queues), StringComparer.Ordinal);
         var edgeConfigs = Entries(edges).ToDictionary(e => e.Key, e => BindEdge(e.Key, e.Value, queues), StringComparer.Ordinal);
-        var processConfigs = Entries(processes).ToDictionary(e => e.Key, e => BindProcess(e.Key, e.Value), StringComparer.Ordinal);
+        var processConfigs = Entries(processes).ToDictionary(e => e.Key, e => BindProcess(e.Key, e.Value, directory), StringComparer.Ordinal);
 
         return new SlimtaConfig(
             file,
@@ -41,7 +41,7 @@ internal static class ConfigBinder
             PluginDirectories(root, directory));
     }
 
-    private static ProcessConfig BindProcess(string name, ConfigMap map)
+    private static ProcessConfig BindProcess(string name, ConfigMap map, string directory)
     {
         var options = new ComponentOptions(map);
         options.RequireKnownKeys(ProcessKeys);
@@ -55,11 +55,57 @@ internal static class ConfigBinder
             options.GetString("group"),
             options.GetString("stdout"),
             options.GetString("stderr"),
-            BindLogging(options.GetSection("logging")),
-            options);
+            BindLogging(options.GetSection("logging"), directory),
+            options)
+        {
+            Metrics = BindMetrics(options),
+        };
     }
 
-    private static LoggingConfig BindLogging(ComponentOptions? logging)
+    /// <summary>
+    /// <c>process.NAME.metrics: {listener: {interface, port}, path}</c>: the Prometheus endpoint.
+    /// The listener has the shape of an edge's; without <c>interface</c> only this machine can scrape.
+    /// </summary>
+    private static MetricsConfig? BindMetrics(ComponentOptions process)
+    {
+        if (!process.Has("metrics"))
+        {
+            return null;
+        }
+        var metrics = process.GetSection("metrics")
+            ?? throw process.Error("metrics", "expected a mapping {listener: {interface, port}, path}");
+        metrics.RequireKnownKeys("listener", "path");
+        var listener = metrics.GetSection("listener")
+            ?? throw (metrics.Has("listener") ? metrics.Error("listener", "expected a mapping {interface, port}") : metrics.Error(null, "the key 'listener' is required"));
+        listener.RequireKnownKeys("interface", "port");
+        if (!listener.Has("port"))
+        {
+            throw listener.Error(null, "the key 'port' is required");
+        }
+        int port = listener.GetInt32("port", 0, 1, 65535);
+        var address = listener.GetString("interface") ?? "127.0.0.1";
+        address = address switch
+        {
+            "localhost" => "127.0.0.1",
+            "*" => "0.0.0.0",
+            _ when System.Net.IPAddress.TryParse(address.Trim('[', ']'), out var ip) => ip.ToString(),
+            _ => throw listener.Error("interface", $"'{address}' is not an IP address (or 'localhost', '*')"),
+        };
+        if (address.Contains(':', StringComparison.Ordinal) && address != "::")
+        {
+            // .NET's HttpListener on Linux cannot parse a bracketed IPv6 prefix ("Invalid port in
+            // prefix"): refuse now rather than fail at startup.
+            throw listener.Error("interface", $"'{address}': a single IPv6 address is not supported for the metrics listener; use an IPv4 address, or '::' for every address");
+        }
+        var path = metrics.GetString("path") ?? MetricsConfig.DefaultPath;
+        if (!path.StartsWith('/') || path.Any(c => char.IsWhiteSpace(c) || c is '?' or '#' || char.IsControl(c)))
+        {
+            throw metrics.Error("path", $"'{path}' is not a URL path (it starts with '/', without spaces, '?' or '#')");
+        }
+        return new MetricsConfig(address, port, path);
+    }
+
+    private static LoggingConfig BindLogging(ComponentOptions? logging, string directory)
     {
         if (logging is null)
         {
@@ -81,7 +127,21 @@ internal static class ConfigBinder
         {
             throw logging.Error("format", $"unknown format '{logging.GetString("format")}'; known: text, json");
         }
-        return new LoggingConfig(level, format, logging.GetString("target"));
+        // stdout (the default), stderr, or a file appended to, relative to the configuration file.
+        var target = logging.GetString("target");
+        if (target is not null && target is not ("stdout" or "stderr"))
+        {
+            if (target.Trim().Length == 0)
+            {
+                throw logging.Error("target", "must be stdout, stderr or a file path");
+            }
+            target = Path.GetFullPath(target, directory);
+            if (Directory.Exists(target))
+            {
+                throw logging.Error("target", $"'{target}' is a directory; give a file path (or stdout, stderr)");
+            }
+        }
+        return new LoggingConfig(level, format, target);
     }
 
     private static EdgeConfig BindEdge(string name, ConfigMap map, ConfigMap queues)

@@ -27,11 +27,14 @@ public sealed record ProcessConfig(
     LoggingConfig Logging,
     ComponentOptions Options)
 {
+    /// <summary>The Prometheus endpoint (<c>metrics</c>), or null for none.</summary>
+    public MetricsConfig? Metrics { get; init; }
+
     /// <inheritdoc />
     public bool Equals(ProcessConfig? other) =>
         other is not null && Name == other.Name && Daemon == other.Daemon && Hostname == other.Hostname && Fqdn == other.Fqdn
         && PidFile == other.PidFile && User == other.User && Group == other.Group && Stdout == other.Stdout
-        && Stderr == other.Stderr && Logging == other.Logging && ConfigEquality.Same(Options, other.Options);
+        && Stderr == other.Stderr && Logging == other.Logging && Metrics == other.Metrics && ConfigEquality.Same(Options, other.Options);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Name, Daemon, Hostname, Fqdn);

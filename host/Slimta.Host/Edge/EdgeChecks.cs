@@ -78,7 +78,8 @@ internal sealed class EdgeChecks : IAsyncDisposable
         {
             return null;
         }
-        _logger.LogInformation("Refusing {Client}: listed by {Zone}", ip.Address, result.ListedBy);
+        // The edge logs the refusal as a 'connection_refused' event; which zone listed it is detail.
+        _logger.LogDebug("Refusing {Client}: listed by {Zone}", ip.Address, result.ListedBy);
         return new Reply(554, "5.7.1", $"Client {ip.Address} is listed by {result.ListedBy}");
     }
 

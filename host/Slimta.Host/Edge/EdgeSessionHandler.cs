@@ -17,9 +17,11 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly EdgeChecks _checks;
+    private readonly EdgeTelemetry _telemetry;
 
-    public EdgeSessionHandler(SmtpEdgeOptions options, IQueue queue, TimeProvider time, ILogger logger, EdgeChecks checks)
+    public EdgeSessionHandler(SmtpEdgeOptions options, IQueue queue, TimeProvider time, ILogger logger, EdgeChecks checks, EdgeTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _options = options;
         _checks = checks;
         _queue = queue;
@@ -27,18 +29,34 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
         _logger = logger;
     }
 
-    // Address rules, lookups and SPF live in EdgeChecks (550 5.7.1 when not allowed).
-    public ValueTask<Reply?> CheckSenderAsync(SmtpSessionInfo session, SmtpTransaction transaction, CancellationToken cancellationToken) =>
-        _checks.CheckSenderAsync(session, transaction.Sender, cancellationToken);
+    // Address rules, lookups and SPF live in EdgeChecks (550 5.7.1 when not allowed); every
+    // refusal is one 'rejected' event and counts in slimta.smtp.rejections.
+    public async ValueTask<Reply?> CheckSenderAsync(SmtpSessionInfo session, SmtpTransaction transaction, CancellationToken cancellationToken)
+    {
+        var refused = await _checks.CheckSenderAsync(session, transaction.Sender, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            _telemetry.Rejected(session.RemoteEndPoint, "mail", transaction.Sender, refused);
+        }
+        return refused;
+    }
 
-    public ValueTask<Reply?> CheckRecipientAsync(SmtpSessionInfo session, SmtpTransaction transaction, string recipient, CancellationToken cancellationToken) =>
-        _checks.CheckRecipientAsync(recipient, cancellationToken);
+    public async ValueTask<Reply?> CheckRecipientAsync(SmtpSessionInfo session, SmtpTransaction transaction, string recipient, CancellationToken cancellationToken)
+    {
+        var refused = await _checks.CheckRecipientAsync(recipient, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            _telemetry.Rejected(session.RemoteEndPoint, "rcpt", recipient, refused);
+        }
+        return refused;
+    }
 
     public async ValueTask<Reply> DeliverAsync(SmtpSessionInfo session, SmtpTransaction transaction, RawMessage message, CancellationToken cancellationToken)
     {
         var remote = session.RemoteEndPoint as IPEndPoint;
         if (await _checks.CheckMessageAsync(message.Bytes, remote, cancellationToken).ConfigureAwait(false) is { } refused)
         {
+            _telemetry.Rejected(session.RemoteEndPoint, "data", transaction.Sender, refused);
             return refused;
         }
         var reverseDns = await _checks.ReverseDnsAsync(session).ConfigureAwait(false);
@@ -78,13 +96,14 @@ internal sealed class EdgeSessionHandler : ISmtpServerHandler
             }
         }
         var first = results[0];
+        // The queue logs the 'accepted' event; this line adds the EHLO name at debug level.
         // Checked first: the call's argument array and boxed counts cost an allocation per message
-        // even when information is not logged.
-        if (_logger.IsEnabled(LogLevel.Information))
+        // even when debug is not logged.
+        if (_logger.IsEnabled(LogLevel.Debug))
         {
             foreach (var result in results)
             {
-                _logger.LogInformation("Accepted message {QueueId} from {Client} ({EhloName}): sender <{Sender}>, {RecipientCount} recipient(s), {Size} bytes",
+                _logger.LogDebug("Handed over message {QueueId} from {Client} ({EhloName}): sender <{Sender}>, {RecipientCount} recipient(s), {Size} bytes",
                     result.Id, remote?.Address, envelope.Client.EhloName, result.Envelope.Sender, result.Envelope.Recipients.Count, result.Envelope.Message.Length);
             }
         }

@@ -58,7 +58,8 @@ public sealed class SmtpEdge : IEdge
             DataTimeout = options.DataTimeout,
         };
         _checks = new EdgeChecks(options, context, _serverOptions.Hostname, _logger);
-        _handler = new EdgeSessionHandler(options, queue, context.Time, _logger, _checks);
+        Telemetry = new EdgeTelemetry(_logger);
+        _handler = new EdgeSessionHandler(options, queue, context.Time, _logger, _checks, Telemetry);
         var certificate = options.Tls is null ? null : Tls.TlsCertificateLoader.Load(options.Tls, context, "tls");
         var security = new SmtpSecurityOptions
         {
@@ -67,8 +68,11 @@ public sealed class SmtpEdge : IEdge
             RequireAuth = options.Credentials is not null,
             RequireTls = options.RequireTls,
         };
-        _connection = new SmtpEdgeConnection(options, _serverOptions, security, certificate, _handler, _checks, _time, _logger);
+        _connection = new SmtpEdgeConnection(options, _serverOptions, security, certificate, _handler, _checks, _time, _logger, Telemetry);
     }
+
+    /// <summary>Connection and refusal events and metrics; the server attaches the edge's name and instruments before start.</summary>
+    internal EdgeTelemetry Telemetry { get; }
 
     /// <summary>The endpoints actually bound (with the ports the system chose for port 0); empty before start.</summary>
     public IReadOnlyList<EndPoint> BoundEndPoints => _bound;
@@ -195,6 +199,7 @@ public sealed class SmtpEdge : IEdge
                 }
                 continue;
             }
+            Telemetry.ConnectionAccepted();
             Track(Interlocked.Increment(ref _connections) > _options.MaxConnections
                 ? RefuseAsync(client)
                 : RunSessionAsync(client));
@@ -213,7 +218,7 @@ public sealed class SmtpEdge : IEdge
         await Task.Yield();
         try
         {
-            _logger.LogWarning("Refusing a connection from {Client}: {Max} sessions open", client.RemoteEndPoint, _options.MaxConnections);
+            Telemetry.SessionRefused(client.RemoteEndPoint, "max_connections", TooManyConnections);
             await SendAndCloseAsync(client, TooManyConnections).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
@@ -224,6 +229,7 @@ public sealed class SmtpEdge : IEdge
         {
             client.Dispose();
             Interlocked.Decrement(ref _connections);
+            Telemetry.ConnectionEnded();
         }
     }
 
@@ -253,6 +259,7 @@ public sealed class SmtpEdge : IEdge
         {
             client.Dispose();
             Interlocked.Decrement(ref _connections);
+            Telemetry.ConnectionEnded();
         }
     }
 }

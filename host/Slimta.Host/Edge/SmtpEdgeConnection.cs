@@ -24,9 +24,11 @@ internal sealed class SmtpEdgeConnection
     private readonly EdgeChecks _checks;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly EdgeTelemetry _telemetry;
 
-    public SmtpEdgeConnection(SmtpEdgeOptions options, SmtpServerOptions serverOptions, SmtpSecurityOptions security, SslStreamCertificateContext? certificate, ISmtpServerHandler handler, EdgeChecks checks, TimeProvider time, ILogger logger)
+    public SmtpEdgeConnection(SmtpEdgeOptions options, SmtpServerOptions serverOptions, SmtpSecurityOptions security, SslStreamCertificateContext? certificate, ISmtpServerHandler handler, EdgeChecks checks, TimeProvider time, ILogger logger, EdgeTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _checks = checks;
         _options = options;
         _serverOptions = serverOptions;
@@ -54,66 +56,87 @@ internal sealed class SmtpEdgeConnection
                 }
                 remote = header.Source ?? remote;
             }
-            Stream stream = network;
-            SslStream? implicitTls = null;
-            if (_options.TlsImmediately)
-            {
-                // RFC 8314 §3: implicit TLS, the handshake comes before the greeting.
-                implicitTls = await EdgeTlsTransport.HandshakeAsync(network, _certificate!, _serverOptions.CommandTimeout, _time, _logger, abort).ConfigureAwait(false);
-                if (implicitTls is null)
-                {
-                    _logger.LogInformation("TLS handshake with {Client} failed; closing", remote);
-                    return;
-                }
-                stream = implicitTls;
-            }
-            // RFC 5782 / config.md: a DNSBL hit is refused instead of the greeting (554 5.7.1, close).
-            // Checked after the PROXY header, so the listed address is the real client's.
-            if (await _checks.CheckConnectionAsync(remote, stopping).ConfigureAwait(false) is { } refusal)
-            {
-                await RefuseAsync(stream, refusal).ConfigureAwait(false);
-                if (implicitTls is not null)
-                {
-                    await implicitTls.DisposeAsync().ConfigureAwait(false);
-                }
-                return;
-            }
-            var tls = _certificate is not null && !_options.TlsImmediately
-                ? new EdgeTlsTransport(network, _certificate, _serverOptions.CommandTimeout, _time, _logger)
-                : null;
+            // connection_opened / connection_closed (after a PROXY header: the real client).
+            long started = _time.GetTimestamp();
+            bool secure = _options.TlsImmediately;
+            _telemetry.Opened(remote, secure);
             try
             {
-                // Zero-byte reads: an idle session holds no read buffer while it waits, which
-                // keeps thousands of idle connections cheap.
-                var (input, output) = EdgeTlsTransport.CreatePipes(stream);
-                var info = new SmtpSessionInfo(remote, isSecure: implicitTls is not null);
-                using (var session = new SmtpServerSession(new StreamDuplexPipe(input, output), info, _serverOptions, _handler, _time, _logger) { Tls = tls, Security = _security })
-                {
-                    await session.RunAsync(stopping, abort).ConfigureAwait(false);
-                }
-                await input.CompleteAsync().ConfigureAwait(false);
-                await output.CompleteAsync().ConfigureAwait(false);
+                secure = await RunSessionAsync(client, network, remote, stopping, abort).ConfigureAwait(false);
             }
             finally
             {
-                if (tls is not null)
-                {
-                    await tls.DisposeAsync().ConfigureAwait(false);
-                }
-                if (implicitTls is not null)
-                {
-                    await implicitTls.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-            try
-            {
-                client.Shutdown(SocketShutdown.Both);
-            }
-            catch (SocketException)
-            {
-                // Already reset by the client.
+                _telemetry.Closed(remote, secure, _time.GetElapsedTime(started));
             }
         }
+    }
+
+    /// <summary>TLS, DNSBL and the SMTP session; returns true when the session ended encrypted.</summary>
+    private async Task<bool> RunSessionAsync(Socket client, NetworkStream network, EndPoint? remote, CancellationToken stopping, CancellationToken abort)
+    {
+        Stream stream = network;
+        SslStream? implicitTls = null;
+        if (_options.TlsImmediately)
+        {
+            // RFC 8314 §3: implicit TLS, the handshake comes before the greeting.
+            implicitTls = await EdgeTlsTransport.HandshakeAsync(network, _certificate!, _serverOptions.CommandTimeout, _time, _logger, abort).ConfigureAwait(false);
+            if (implicitTls is null)
+            {
+                _logger.LogInformation("TLS handshake with {Client} failed; closing", remote);
+                return false;
+            }
+            stream = implicitTls;
+        }
+        // RFC 5782 / config.md: a DNSBL hit is refused instead of the greeting (554 5.7.1, close).
+        // Checked after the PROXY header, so the listed address is the real client's.
+        if (await _checks.CheckConnectionAsync(remote, stopping).ConfigureAwait(false) is { } refusal)
+        {
+            _telemetry.SessionRefused(remote, "dnsbl", refusal);
+            await RefuseAsync(stream, refusal).ConfigureAwait(false);
+            if (implicitTls is not null)
+            {
+                await implicitTls.DisposeAsync().ConfigureAwait(false);
+            }
+            return implicitTls is not null;
+        }
+        var tls = _certificate is not null && !_options.TlsImmediately
+            ? new EdgeTlsTransport(network, _certificate, _serverOptions.CommandTimeout, _time, _logger)
+            : null;
+        bool secure = implicitTls is not null;
+        try
+        {
+            // Zero-byte reads: an idle session holds no read buffer while it waits, which
+            // keeps thousands of idle connections cheap.
+            var (input, output) = EdgeTlsTransport.CreatePipes(stream);
+            var info = new SmtpSessionInfo(remote, isSecure: implicitTls is not null);
+            using (var session = new SmtpServerSession(new StreamDuplexPipe(input, output), info, _serverOptions, _handler, _time, _logger) { Tls = tls, Security = _security })
+            {
+                await session.RunAsync(stopping, abort).ConfigureAwait(false);
+            }
+            secure = info.IsSecure;
+            await input.CompleteAsync().ConfigureAwait(false);
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+            if (implicitTls is not null)
+            {
+                await implicitTls.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        try
+        {
+            client.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the client.
+        }
+        return secure;
     }
 
     private async Task RefuseAsync(Stream stream, Slimta.Abstractions.Relaying.Reply reply)

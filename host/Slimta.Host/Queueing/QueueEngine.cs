@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Queueing;
 using Slimta.Abstractions.Relaying;
+using Slimta.Host.Logging;
+using Slimta.Host.Metrics;
 
 namespace Slimta.Host.Queueing;
 
@@ -130,6 +132,9 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>This queue's instruments (set by the server before <see cref="StartAsync"/>); null records nothing.</summary>
+    internal QueueMetrics? Metrics { get; set; }
 
     /// <summary>Called after each attempt with the queue id and the next attempt time (null when the message is done). For tests and metrics.</summary>
     internal Action<string, DateTimeOffset?>? AttemptFinished { get; set; }
@@ -282,11 +287,14 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             return results.Select(r => r.IsAccepted ? QueueResult.Failed(r.Envelope, failure.Reply!) : r).ToArray();
         }
 
+        Metrics?.Accepted(results.Length);
+        bool logAccepted = _log.IsEnabled(LogLevel.Information);
         foreach (var r in results)
         {
-            _log.LogInformation(
-                "queue={Queue} id={Id} accepted from=<{Sender}> rcpts={Count} size={Size}",
-                Name, r.Id, r.Envelope.Sender, r.Envelope.Recipients.Count, r.Envelope.Message.Length);
+            if (logAccepted)
+            {
+                _log.Accepted(Name, r.Id!, r.Envelope.Sender, r.Envelope.Recipients.Count, r.Envelope.Message.Length, r.Envelope.Client.Address?.ToString());
+            }
             if (_relay is not null)
             {
                 if (_shared is null)
@@ -692,6 +700,8 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
 
         var attempt = original.CopyWithRecipients(pending.Select(i => original.Recipients[i]));
         attempt.Id = id;
+        int attemptNumber = stored.Attempts + 1;
+        _log.Attempt(Name, id, attemptNumber, pending.Count);
         var result = await RelayAsync(attempt, stored.Attempts, cancellationToken).ConfigureAwait(false);
 
         var now = _time.GetUtcNow();
@@ -715,9 +725,20 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             }
         }
 
+        // Accept → delivered, for the latency histogram; unknown for an envelope without ReceivedAt.
+        TimeSpan? latency = original.ReceivedAt == default ? null : now - original.ReceivedAt;
+        bool logInfo = _log.IsEnabled(LogLevel.Information);
         foreach (int i in delivered)
         {
-            _log.LogInformation("queue={Queue} id={Id} delivered to=<{Rcpt}> relay={Remote} reply=\"{Reply}\"", Name, id, original.Recipients[i], result.RemoteHost ?? "-", result.Recipients[pending.IndexOf(i)].Reply);
+            Metrics?.Delivered(latency);
+            if (logInfo)
+            {
+                _log.Delivered(Name, id, original.Recipients[i], result.RemoteHost, result.Recipients[pending.IndexOf(i)].Reply.ToString(), attemptNumber, latency is { } l ? (long)l.TotalMilliseconds : null);
+            }
+        }
+        if (Metrics is { } metrics && (transient.Count > 0 || permanent.Count > 0))
+        {
+            CountRelayErrors(metrics, transient, permanent);
         }
 
         DateTimeOffset? next = null;
@@ -735,9 +756,13 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             else
             {
                 next = now + _retry.DelayAfter(attempts);
+                Metrics?.Deferred(transient.Count);
                 foreach (var (index, reply) in transient)
                 {
-                    _log.LogInformation("queue={Queue} id={Id} deferred to=<{Rcpt}> attempts={Attempts} next={Next:O} reply=\"{Reply}\"", Name, id, original.Recipients[index], attempts, next, reply);
+                    if (logInfo)
+                    {
+                        _log.Deferred(Name, id, original.Recipients[index], result.RemoteHost, reply.ToString(), attemptNumber, next.Value);
+                    }
                 }
                 if (DelayNoticeDue(original, stored, now))
                 {
@@ -750,7 +775,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         bool bouncesFailed = false;
         if (permanent.Count > 0)
         {
-            var bounced = await BounceAsync(id, original, permanent, result.RemoteHost, cancellationToken).ConfigureAwait(false);
+            var bounced = await BounceAsync(id, original, permanent, result.RemoteHost, attemptNumber, cancellationToken).ConfigureAwait(false);
             done.AddRange(bounced);
             bouncesFailed = bounced.Count < permanent.Count;
         }
@@ -796,8 +821,47 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         catch (Exception e)
         {
             // A relay that throws is a transient failure of every recipient: retried, never lost.
-            _log.LogWarning(e, "queue={Queue} id={Id} relay error", Name, attempt.Id);
+            _log.RelayError(e, Name, attempt.Id!, "transient");
             return RelayResult.Transient(attempt.Recipients.Count, new Reply(451, "4.3.0", "Delivery failed: " + e.Message));
+        }
+    }
+
+    /// <summary>
+    /// <c>slimta.relay.errors</c>: one count per class present in this attempt (a connection
+    /// failure for 50 recipients is one error, not 50). No allocation: the lists are walked once.
+    /// </summary>
+    private static void CountRelayErrors(QueueMetrics metrics, List<(int Index, Reply Reply)> transient, List<(int Index, Reply Reply)> permanent)
+    {
+        bool connect = false, temporary = false, final = false;
+        foreach (var list in (ReadOnlySpan<List<(int Index, Reply Reply)>>)[transient, permanent])
+        {
+            foreach (var (_, reply) in list)
+            {
+                switch (QueueMetrics.Classify(reply))
+                {
+                    case RelayErrorClass.Connect:
+                        connect = true;
+                        break;
+                    case RelayErrorClass.Transient:
+                        temporary = true;
+                        break;
+                    default:
+                        final = true;
+                        break;
+                }
+            }
+        }
+        if (connect)
+        {
+            metrics.RelayError(RelayErrorClass.Connect);
+        }
+        if (temporary)
+        {
+            metrics.RelayError(RelayErrorClass.Transient);
+        }
+        if (final)
+        {
+            metrics.RelayError(RelayErrorClass.Permanent);
         }
     }
 
@@ -859,7 +923,7 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             var results = await (BounceQueue ?? this).EnqueueAsync(notice, cancellationToken).ConfigureAwait(false);
             if (results.All(r => r.IsAccepted))
             {
-                _log.LogInformation("queue={Queue} id={Id} delay notice to=<{Sender}> notice_id={NoticeId}", Name, id, original.Sender, results[0].Id);
+                _log.DelayNotice(Name, id, original.Sender, results[0].Id);
             }
             else
             {
@@ -873,15 +937,19 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     }
 
     /// <summary>Bounces permanent failures, one bounce per distinct reply. Returns the recipient indexes whose bounce was queued.</summary>
-    private async Task<List<int>> BounceAsync(string id, Envelope original, List<(int Index, Reply Reply)> permanent, string? remoteHost, CancellationToken cancellationToken)
+    private async Task<List<int>> BounceAsync(string id, Envelope original, List<(int Index, Reply Reply)> permanent, string? remoteHost, int attempt, CancellationToken cancellationToken)
     {
-        foreach (var (index, reply) in permanent)
+        Metrics?.Bounced(permanent.Count);
+        if (_log.IsEnabled(LogLevel.Information))
         {
-            _log.LogInformation("queue={Queue} id={Id} failed to=<{Rcpt}> reply=\"{Reply}\"", Name, id, original.Recipients[index], reply);
+            foreach (var (index, reply) in permanent)
+            {
+                _log.Failed(Name, id, original.Recipients[index], remoteHost, reply.ToString(), attempt);
+            }
         }
         if (original.IsNullSender)
         {
-            _log.LogInformation("queue={Queue} id={Id} has the null sender: no bounce", Name, id);
+            _log.BounceSkipped(Name, id, permanent.Count);
             return permanent.Select(p => p.Index).ToList();
         }
         var bounced = new List<int>(permanent.Count);
@@ -898,8 +966,9 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
                     _log.LogError("queue={Queue} id={Id} bounce refused by the bounce queue: {Reply}", Name, id, results.First(r => !r.IsAccepted).Reply);
                     continue;
                 }
+                int before = bounced.Count;
                 bounced.AddRange(group.Select(p => p.Index));
-                _log.LogInformation("queue={Queue} id={Id} bounced to=<{Sender}> bounce_id={BounceId}", Name, id, original.Sender, results[0].Id);
+                _log.Bounced(Name, id, original.Sender, results[0].Id, bounced.Count - before);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

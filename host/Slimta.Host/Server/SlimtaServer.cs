@@ -6,6 +6,8 @@ using Slimta.Abstractions.Plugins;
 using Slimta.Abstractions.Queueing;
 using Slimta.Abstractions.Relaying;
 using Slimta.Host.Configuration;
+using Slimta.Host.Edge;
+using Slimta.Host.Metrics;
 using Slimta.Host.Plugins;
 using Slimta.Host.Queueing;
 
@@ -23,6 +25,12 @@ public sealed class SlimtaServer : IAsyncDisposable
     private readonly List<QueueEngine> _engines;
     private readonly ILogger _log;
     private bool _started;
+
+    /// <summary>The host's instruments (meter <c>Slimta</c>), one set per server.</summary>
+    public SlimtaMetrics Metrics { get; } = new();
+
+    /// <summary>The Prometheus endpoint (<c>process.NAME.metrics</c>), or null when not configured.</summary>
+    public MetricsEndpoint? MetricsEndpoint { get; private set; }
 
     private SlimtaServer(
         SlimtaConfig config,
@@ -140,7 +148,9 @@ public sealed class SlimtaServer : IAsyncDisposable
                     edges[edge.Name] = registry.GetEdge(edge.Options).Create(edge.Options, queues[edge.Queue], context);
                 }
             }
-            return new SlimtaServer(config, process, catalog, relays, queues, edges, engines, log);
+            var server = new SlimtaServer(config, process, catalog, relays, queues, edges, engines, log);
+            server.AttachMetrics();
+            return server;
         }
         catch
         {
@@ -149,10 +159,35 @@ public sealed class SlimtaServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Loads stored mail into every queue engine, then opens every edge's listeners.</summary>
+    /// <summary>Gives every queue engine and SMTP edge its instruments; creates the metrics endpoint when configured.</summary>
+    private void AttachMetrics()
+    {
+        foreach (var engine in _engines)
+        {
+            engine.Metrics = Metrics.ForQueue(engine.Name, () => engine.ScheduledCount + engine.InFlightCount);
+        }
+        foreach (var (name, edge) in Edges)
+        {
+            if (edge is SmtpEdge smtp)
+            {
+                smtp.Telemetry.Attach(name, Metrics.ForEdge(name));
+            }
+        }
+        if (Process.Metrics is { } metrics)
+        {
+            MetricsEndpoint = new MetricsEndpoint(Metrics, metrics);
+        }
+    }
+
+    /// <summary>Opens the metrics endpoint, loads stored mail into every queue engine, then opens every edge's listeners.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _started = true;
+        if (MetricsEndpoint is { } endpoint)
+        {
+            endpoint.Start();
+            _log.LogInformation("metrics endpoint listening on {Url}", endpoint.Url);
+        }
         foreach (var engine in _engines)
         {
             await engine.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -177,6 +212,10 @@ public sealed class SlimtaServer : IAsyncDisposable
         _started = false;
         await Task.WhenAll(Edges.Values.Select(e => SafeAsync(() => e.StopAsync(cancellationToken)))).ConfigureAwait(false);
         await Task.WhenAll(_engines.Select(e => SafeAsync(() => e.StopAsync(cancellationToken)))).ConfigureAwait(false);
+        if (MetricsEndpoint is { } endpoint)
+        {
+            await SafeAsync(endpoint.StopAsync).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -207,6 +246,7 @@ public sealed class SlimtaServer : IAsyncDisposable
             await relay.DisposeAsync().ConfigureAwait(false);
         }
         _catalog.Dispose();
+        Metrics.Dispose();
     }
 
     private async Task SafeAsync(Func<Task> stop)
