@@ -59,6 +59,9 @@ public sealed class FakeRackspaceServer : IAsyncDisposable
     /// <summary>When true every call (identity included) gets 503, as during a service outage.</summary>
     public bool Unavailable { get; set; }
 
+    /// <summary>When true only Cloud Queues calls get 503 (Cloud Files keeps working).</summary>
+    public bool QueuesUnavailable { get; set; }
+
     public string BaseUrl => $"{_http.Scheme}://127.0.0.1:{_http.Port}";
 
     /// <summary>The Identity v2.0 endpoint, for the <c>endpoint</c> key.</summary>
@@ -397,6 +400,10 @@ public sealed class FakeRackspaceServer : IAsyncDisposable
 
     private FakeHttpResponse Queues(FakeHttpRequest r, string[] rest)
     {
+        if (QueuesUnavailable)
+        {
+            return FakeHttpResponse.Text(503, "Service Unavailable");
+        }
         if (rest.Length == 0 || rest[0].Length == 0)
         {
             return FakeHttpResponse.Text(404, "Not Found");
