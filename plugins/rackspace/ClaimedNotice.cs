@@ -5,4 +5,5 @@ namespace Slimta.Plugins.Rackspace;
 /// <param name="MessageHref">The message href with <c>?claim_id=</c>, for DELETE when the message is done.</param>
 /// <param name="StorageId">The object name the notice points at, or null when the body is not a notice.</param>
 /// <param name="Timestamp">The next-attempt time the notice was posted with (a hint: the object metadata decides).</param>
-internal sealed record ClaimedNotice(string ClaimHref, string MessageHref, string? StorageId, DateTimeOffset? Timestamp);
+/// <param name="Expires">When the notice itself expires (claim time + its <c>ttl</c> − its <c>age</c>), when the service said.</param>
+internal sealed record ClaimedNotice(string ClaimHref, string MessageHref, string? StorageId, DateTimeOffset? Timestamp, DateTimeOffset? Expires);

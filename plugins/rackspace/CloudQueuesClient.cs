@@ -119,7 +119,7 @@ internal sealed class CloudQueuesClient
     }
 
     /// <summary>Claims one free message for <paramref name="ttl"/>; null when none is free (204).</summary>
-    public async Task<ClaimedNotice?> ClaimAsync(TimeSpan ttl, TimeSpan grace, CancellationToken cancellationToken)
+    public async Task<ClaimedNotice?> ClaimAsync(TimeSpan ttl, TimeSpan grace, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await EnsureQueueAsync(cancellationToken).ConfigureAwait(false);
         byte[] body = ClaimBody(ttl, grace);
@@ -158,7 +158,12 @@ internal sealed class CloudQueuesClient
                 timestamp = DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000m));
             }
         }
-        return new ClaimedNotice(claimHref, href, storageId, timestamp);
+        DateTimeOffset? expires = null;
+        if (message.TryGetProperty("ttl", out var mt) && mt.TryGetInt64(out var ttlSeconds) && message.TryGetProperty("age", out var ma) && ma.TryGetInt64(out var ageSeconds))
+        {
+            expires = now + TimeSpan.FromSeconds(ttlSeconds - ageSeconds);
+        }
+        return new ClaimedNotice(claimHref, href, storageId, timestamp, expires);
     }
 
     /// <summary>Sets a claim's ttl from now (renew, or park until a retry is due). False when the claim expired (404).</summary>

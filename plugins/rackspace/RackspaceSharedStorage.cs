@@ -26,9 +26,9 @@ namespace Slimta.Plugins.Rackspace;
 /// notice by its href with <c>claim_id</c>.</item>
 /// </list>
 /// Cloud Queues' smallest claim ttl is 60 s, so the lease is at least 60 s and a retry due sooner
-/// than 60 s from now is attempted up to 60 s late. Notices live <c>notice_ttl</c> (14 days at most,
-/// extended by every claim by the grace), so no message should wait longer than that with every
-/// worker stopped.
+/// than 60 s from now is attempted up to 60 s late. A notice lives <c>notice_ttl</c> (at most 14
+/// days) and every claim keeps it at least until the claim ends plus the grace; a notice that would
+/// expire before its message is due is replaced by a fresh one when it is parked.
 /// </summary>
 internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueStorage
 {
@@ -90,16 +90,34 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
         {
             return; // not claimed here: whoever claims the notice reads the new time and parks it
         }
-        var wait = nextAttempt - Time.GetUtcNow();
-        if (wait <= TimeSpan.Zero)
+        if (nextAttempt <= Time.GetUtcNow())
         {
             await _queues.ReleaseClaimAsync(held.Notice.ClaimHref, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            // Parking the claim until the retry is due hides the notice from every worker until then.
-            await _queues.UpdateClaimAsync(held.Notice.ClaimHref, wait, Settings.Grace, cancellationToken).ConfigureAwait(false);
+            await ParkAsync(id, held.Notice, nextAttempt, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Hides a claimed notice until <paramref name="due"/>: its claim is PATCHed to last until then
+    /// (Cloud Queues caps a claim at 12 h; a longer wait is parked again by whoever claims it next).
+    /// A notice that would expire before then (an old message near <c>notice_ttl</c>) is replaced
+    /// by a fresh one instead, so a message never outlives its notice.
+    /// </summary>
+    private async Task ParkAsync(string id, ClaimedNotice notice, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        var now = Time.GetUtcNow();
+        // Only when a fresh notice would really live longer (notice_ttl may be shorter than the wait:
+        // then the claim's grace is what keeps the notice, and re-posting would not help).
+        if (notice.Expires is { } expires && expires < due + TimeSpan.FromHours(1) && now + Settings.NoticeTtl > expires + TimeSpan.FromHours(1))
+        {
+            await _queues.PostNoticeAsync(id, due, Settings.NoticeTtl, cancellationToken).ConfigureAwait(false);
+            await _queues.DeleteMessageAsync(notice.MessageHref, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await _queues.UpdateClaimAsync(notice.ClaimHref, due - now, Settings.Grace, cancellationToken).ConfigureAwait(false);
     }
 
     public override async ValueTask RemoveAsync(string id, CancellationToken cancellationToken)
@@ -119,7 +137,7 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
         ArgumentNullException.ThrowIfNull(workerId);
         for (int i = 0; i < MaxNoticesPerClaim; i++)
         {
-            var notice = await _queues.ClaimAsync(lease, Settings.Grace, cancellationToken).ConfigureAwait(false);
+            var notice = await _queues.ClaimAsync(lease, Settings.Grace, Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             if (notice is null)
             {
                 return null;
@@ -186,10 +204,9 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
             await _queues.DeleteMessageAsync(notice.MessageHref, cancellationToken).ConfigureAwait(false);
             return null;
         }
-        var wait = g.Meta.NextAttempt - Time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
+        if (g.Meta.NextAttempt > Time.GetUtcNow())
         {
-            await _queues.UpdateClaimAsync(notice.ClaimHref, wait, Settings.Grace, cancellationToken).ConfigureAwait(false);
+            await ParkAsync(id, notice, g.Meta.NextAttempt, cancellationToken).ConfigureAwait(false);
             return null;
         }
         StoredMessage stored;

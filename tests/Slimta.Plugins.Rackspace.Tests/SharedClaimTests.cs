@@ -34,9 +34,9 @@ public sealed class SharedClaimTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private RackspaceSharedStorage Storage()
+    private RackspaceSharedStorage Storage(params (string Key, object Value)[] extra)
     {
-        var storage = (RackspaceSharedStorage)Create(_server, _name, _name, _time);
+        var storage = (RackspaceSharedStorage)Create(_server, _name, _name, _time, extra);
         _storages.Add(storage);
         return storage;
     }
@@ -139,6 +139,28 @@ public sealed class SharedClaimTests : IAsyncLifetime
         Assert.Equal(1, retried.Attempts);
         Assert.Equal(due, retried.NextAttempt);
         Assert.Single(_server.QueueMessages(_name)); // one notice, parked and claimed again
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_NoticeExpiresBeforeDue_ReplacedByFreshNotice()
+    {
+        var edge = Storage(("notice_ttl", "7200"));
+        var a = Storage(("notice_ttl", "7200"));
+        var b = Storage(("notice_ttl", "7200"));
+        var id = await WriteAsync(edge);
+        var first = Assert.Single(_server.QueueMessages(_name)).Id;
+        _time.Advance(TimeSpan.FromMinutes(90)); // the notice has 30 minutes left
+        Assert.NotNull(await a.ClaimNextDueAsync("a", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(1), Ct);
+        var fresh = Assert.Single(_server.QueueMessages(_name));
+        Assert.NotEqual(first, fresh.Id);
+        Assert.Equal(id, (string?)fresh.Body?["storage_id"]);
+        Assert.Null(await b.ClaimNextDueAsync("b", Lease, Ct)); // parks the fresh notice
+        Assert.Equal(fresh.Id, Assert.Single(_server.QueueMessages(_name)).Id);
+        _time.Advance(TimeSpan.FromMinutes(59));
+        Assert.Null(await b.ClaimNextDueAsync("b", Lease, Ct));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(id, (await b.ClaimNextDueAsync("b", Lease, Ct))?.Id);
     }
 
     [Fact]
