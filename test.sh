@@ -30,6 +30,18 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# ---- 1b. npm packages -----------------------------------------------------------------------
+# Servers the tests start that come from npm (s3rver for the aws queue, …): every folder
+# tests/*/ with a package.json and a package-lock.json gets exactly what its lock file says.
+for lock in tests/*/package-lock.json; do
+  [ -e "$lock" ] || continue
+  dir="$(dirname "$lock")"
+  log "npm packages in $dir"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    log "npm ci failed in $dir"; echo "0 passed, 1 failed"; exit 1
+  fi
+done
+
 # ---- 2. build --------------------------------------------------------------------------------
 log "building"
 if ! dotnet build Slimta.sln -c Debug -nologo -v quiet -clp:ErrorsOnly; then
