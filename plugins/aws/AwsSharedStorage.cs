@@ -33,6 +33,9 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
     /// <summary>Notices are received at most this many at a time (the SQS maximum).</summary>
     private const int ReceiveBatch = 10;
 
+    /// <summary>How long a received notice waits in the buffer for a claim before it is given back.</summary>
+    private static readonly TimeSpan BufferHold = TimeSpan.FromSeconds(2);
+
     /// <summary>Room left below the 12-hour visibility limit for clock differences and request time.</summary>
     private static readonly TimeSpan VisibilityMargin = TimeSpan.FromMinutes(1);
 
@@ -67,7 +70,17 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
 
     private sealed record Claim(string WorkerId, string ReceiptHandle, string NoticeId, DateTimeOffset ReceivedAt);
 
-    private sealed record Received(Message Notice, DateTimeOffset ReceivedAt);
+    /// <summary>A received notice waiting in the buffer; taken once, by a claim or by the sweep that gives it back.</summary>
+    private sealed class Received(Message notice, DateTimeOffset receivedAt)
+    {
+        private int _taken;
+
+        public Message Notice { get; } = notice;
+
+        public DateTimeOffset ReceivedAt { get; } = receivedAt;
+
+        public bool TryTake() => Interlocked.Exchange(ref _taken, 1) == 0;
+    }
 
     public async ValueTask WriteAsync(string id, Envelope envelope, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
     {
@@ -166,10 +179,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
                 {
                     return null;
                 }
-                foreach (var notice in batch)
-                {
-                    _buffer.Enqueue(new Received(notice, now));
-                }
+                Buffer(batch, now);
                 continue;
             }
             if (await ExamineAsync(received, workerId, cancellationToken).ConfigureAwait(false) is { } claimed)
@@ -180,11 +190,53 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Keeps received notices for the next claims. Notices no claim takes within
+    /// <see cref="BufferHold"/> (this worker is busy with as many attempts as it runs at once, or
+    /// stopping) are shown to other workers again rather than kept hidden for the whole lease.
+    /// </summary>
+    private void Buffer(List<Message> batch, DateTimeOffset now)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        var received = batch.Select(n => new Received(n, now)).ToList();
+        foreach (var r in received)
+        {
+            _buffer.Enqueue(r);
+        }
+        _ = SweepAsync(received);
+    }
+
+    private async Task SweepAsync(List<Received> batch)
+    {
+        try
+        {
+            await Task.Delay(BufferHold, _time, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // Disposing gives back what is left.
+        }
+        foreach (var r in batch)
+        {
+            if (r.TryTake())
+            {
+                await HideAsync(r.Notice.ReceiptHandle, TimeSpan.Zero, "(buffered)", "release").ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>The next buffered notice still well within its visibility timeout; older ones are shown to other workers again.</summary>
     private Received? TakeBuffered()
     {
         while (_buffer.TryDequeue(out var received))
         {
+            if (!received.TryTake())
+            {
+                continue; // Given back by the sweep already.
+            }
             if (_time.GetUtcNow() - received.ReceivedAt < _settings.Lease / 2)
             {
                 return received;
@@ -272,7 +324,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
 
     public async ValueTask WaitForWorkAsync(TimeSpan maxWait, CancellationToken cancellationToken)
     {
-        if (!_buffer.IsEmpty)
+        if (!_buffer.IsEmpty || _disposing.IsCancellationRequested)
         {
             return;
         }
@@ -305,10 +357,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             var wait = maxWait < limit ? maxWait : limit;
             var now = _time.GetUtcNow();
             var batch = await _notices.ReceiveAsync(ReceiveBatch, _settings.Lease, wait, _disposing.Token).ConfigureAwait(false);
-            foreach (var notice in batch)
-            {
-                _buffer.Enqueue(new Received(notice, now));
-            }
+            Buffer(batch, now);
         }
         catch (Exception e) when (e is not OperationCanceledException || !_disposing.IsCancellationRequested)
         {
@@ -369,6 +418,10 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         using var soon = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         while (_buffer.TryDequeue(out var received))
         {
+            if (!received.TryTake())
+            {
+                continue;
+            }
             try
             {
                 await _notices.ChangeVisibilityAsync(received.Notice.ReceiptHandle, TimeSpan.Zero, soon.Token).ConfigureAwait(false);

@@ -56,6 +56,10 @@ public sealed class AwsFixture : IAsyncLifetime
     /// <summary>A fresh prefix.</summary>
     public static string NewPrefix(string tag = "t") => tag + Guid.NewGuid().ToString("N")[..10] + "/";
 
+    /// <summary>A shared storage on a fresh prefix and a fresh queue of <paramref name="sqs"/> (default: the fixture's).</summary>
+    internal AwsSharedStorage CreateShared(TimeProvider time, string prefix, string queue, double leaseSeconds = 60, SqsServer? sqs = null) =>
+        (AwsSharedStorage)Create(time, prefix, queue, leaseSeconds, sqs: sqs);
+
     /// <summary>A fresh SQS queue's name.</summary>
     public string NewQueue(string tag = "q")
     {
@@ -65,7 +69,7 @@ public sealed class AwsFixture : IAsyncLifetime
     }
 
     /// <summary>The slimta.conf keys of a queue on the emulators.</summary>
-    public IEnumerable<(string Key, string Value)> Keys(string prefix, string? queue, double leaseSeconds = 60)
+    public IEnumerable<(string Key, string Value)> Keys(string prefix, string? queue, double leaseSeconds = 60, SqsServer? sqs = null)
     {
         yield return ("type", "aws");
         yield return ("access_key_id", S3Server.AccessKeyId);
@@ -78,17 +82,21 @@ public sealed class AwsFixture : IAsyncLifetime
         if (queue is not null)
         {
             yield return ("queue_name", queue);
-            yield return ("sqs_service_url", Sqs.Url.ToString());
+            yield return ("sqs_service_url", (sqs ?? Sqs).Url.ToString());
         }
     }
 
     /// <summary>A storage built through the plugin's factory.</summary>
-    internal IQueueStorage Create(TimeProvider time, string prefix, string? queue, double leaseSeconds = 60, IEnumerable<(string Key, string Value)>? extra = null)
+    internal IQueueStorage Create(TimeProvider time, string prefix, string? queue, double leaseSeconds = 60, IEnumerable<(string Key, string Value)>? extra = null, SqsServer? sqs = null)
     {
         var registry = new RecordingRegistry();
         new AwsPlugin().Register(registry);
         var factory = registry.Storages["aws"];
-        var entries = Keys(prefix, queue, leaseSeconds).Concat(extra ?? []).ToDictionary(e => e.Key, e => e.Value);
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in Keys(prefix, queue, leaseSeconds, sqs).Concat(extra ?? []))
+        {
+            entries[key] = value; // extra keys replace the defaults
+        }
         var options = new ComponentOptions(
             new ConfigMap("queue.q", entries.Select(e => new KeyValuePair<string, ConfigNode>(e.Key, new ConfigScalar("queue.q." + e.Key, e.Value)))),
             new HashSet<string>(StringComparer.Ordinal) { "type", "relay", "bounce_queue", "policies", "retry" });
