@@ -30,6 +30,14 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
     /// <summary>How long a notice whose message object does not exist is kept before it is deleted as stale.</summary>
     public static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A notice older than this is replaced by a new one when its message is rescheduled: SQS
+    /// deletes messages older than the queue's retention period (4 days by default, 1 minute to 14
+    /// days), so a message retried for longer must not keep its first notice. The queue's
+    /// retention must be at least this plus 12 hours (2 days).
+    /// </summary>
+    public static readonly TimeSpan NoticeRefreshAge = TimeSpan.FromDays(1);
+
     /// <summary>Notices are received at most this many at a time (the SQS maximum).</summary>
     private const int ReceiveBatch = 10;
 
@@ -68,7 +76,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
     /// <summary>The SQS side (for tests).</summary>
     internal SqsNotices Notices => _notices;
 
-    private sealed record Claim(string WorkerId, string ReceiptHandle, string NoticeId, DateTimeOffset ReceivedAt);
+    private sealed record Claim(string WorkerId, string ReceiptHandle, string NoticeId, DateTimeOffset ReceivedAt, DateTimeOffset SentAt);
 
     /// <summary>A received notice waiting in the buffer; taken once, by a claim or by the sweep that gives it back.</summary>
     private sealed class Received(Message notice, DateTimeOffset receivedAt)
@@ -105,7 +113,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             await _store.UpdateAsync(id, s => s.NextMs = nextMs, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (now - claim.ReceivedAt + delay <= SqsNotices.MaxVisibility - VisibilityMargin)
+        if (now - claim.ReceivedAt + delay <= SqsNotices.MaxVisibility - VisibilityMargin && now - claim.SentAt < NoticeRefreshAge)
         {
             // Record first, then hide the notice until the retry is due: if hiding fails the
             // notice comes back after the lease, and the claim sees the time and hides it then.
@@ -114,17 +122,29 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             await HideAsync(claim.ReceiptHandle, delay, id, "reschedule").ConfigureAwait(false);
             return;
         }
-        // Beyond what this receipt may hide: a new notice (which the claim hides again, in steps of
-        // up to 12 hours, until the retry is due), recorded as the valid one; then the old one goes.
-        var newNotice = await _notices.SendAsync(id, nextAttempt, delay, cancellationToken).ConfigureAwait(false);
+        // Beyond what this receipt may hide, or the notice is old enough to be near the queue's
+        // retention period: a new notice replaces it.
+        _claims.TryRemove(new KeyValuePair<string, Claim>(id, claim));
+        await ReplaceNoticeAsync(id, nextAttempt, claim.ReceiptHandle, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends a new notice for <paramref name="id"/> (visible when the retry is due, or after 15
+    /// minutes, after which claims hide it again in steps of up to 12 hours), records it as the
+    /// valid one together with <paramref name="nextAttempt"/>, and deletes the old notice. A crash
+    /// in between leaves two notices, of which the one not recorded is deleted when received.
+    /// </summary>
+    private async Task ReplaceNoticeAsync(string id, DateTimeOffset nextAttempt, string oldReceiptHandle, CancellationToken cancellationToken)
+    {
+        var delay = nextAttempt - _time.GetUtcNow();
+        var newNotice = await _notices.SendAsync(id, nextAttempt, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, cancellationToken).ConfigureAwait(false);
         await _store.UpdateAsync(id, s =>
         {
-            s.NextMs = nextMs;
+            s.NextMs = nextAttempt.ToUnixTimeMilliseconds();
             s.Notice = newNotice;
             return true;
         }, cancellationToken).ConfigureAwait(false);
-        _claims.TryRemove(new KeyValuePair<string, Claim>(id, claim));
-        await DeleteNoticeAsync(claim.ReceiptHandle, id).ConfigureAwait(false);
+        await DeleteNoticeAsync(oldReceiptHandle, id).ConfigureAwait(false);
     }
 
     public async ValueTask<int> IncrementAttemptsAsync(string id, CancellationToken cancellationToken)
@@ -283,8 +303,16 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             await DeleteNoticeAsync(notice.ReceiptHandle, id).ConfigureAwait(false);
             return null;
         }
+        var sentAt = SqsNotices.SentAt(notice) ?? received.ReceivedAt;
         if (current.Message.NextAttempt > now)
         {
+            if (now - sentAt >= NoticeRefreshAge)
+            {
+                // Waiting long (a retry days away): renew the notice before SQS's retention
+                // period could delete it.
+                await ReplaceNoticeAsync(id, current.Message.NextAttempt, notice.ReceiptHandle, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
             // A retry not due yet (its notice came back early: a re-sent notice, or a hide that
             // failed): hide it until it is due, at most what one receipt allows.
             var wait = current.Message.NextAttempt - now;
@@ -292,7 +320,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             await HideAsync(notice.ReceiptHandle, wait < max ? wait : max, id, "postpone").ConfigureAwait(false);
             return null;
         }
-        _claims[id] = new Claim(workerId, notice.ReceiptHandle, notice.MessageId, received.ReceivedAt);
+        _claims[id] = new Claim(workerId, notice.ReceiptHandle, notice.MessageId, received.ReceivedAt, sentAt);
         return current.Message;
     }
 

@@ -89,6 +89,7 @@ internal sealed class SqsNotices
             MaxNumberOfMessages = max,
             VisibilityTimeout = Seconds(visibility, MaxVisibility),
             WaitTimeSeconds = Seconds(wait, TimeSpan.FromSeconds(20)),
+            MessageSystemAttributeNames = ["SentTimestamp"],
         }, ct), cancellationToken).ConfigureAwait(false);
         return response.Messages ?? [];
     }
@@ -160,6 +161,13 @@ internal sealed class SqsNotices
             return null;
         }
     }
+
+    /// <summary>When SQS accepted the notice (its SentTimestamp attribute), or null when SQS did not say.</summary>
+    public static DateTimeOffset? SentAt(Message notice) =>
+        notice.Attributes is { } attributes && attributes.TryGetValue("SentTimestamp", out var sent)
+            && long.TryParse(sent, NumberStyles.None, CultureInfo.InvariantCulture, out long ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
 
     /// <summary>The notice's timestamp as a time.</summary>
     public static DateTimeOffset TimestampOf(NoticeDocument notice) =>

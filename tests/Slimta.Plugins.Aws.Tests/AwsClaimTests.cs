@@ -176,6 +176,48 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetNextAttemptAsync_NoticeOlderThanRefreshAge_NoticeReplaced()
+    {
+        await using var a = Storage();
+        await using var b = Storage();
+        var id = await WriteAsync(a);
+        _time.Advance(AwsSharedStorage.NoticeRefreshAge);
+        Assert.NotNull(await a.ClaimNextDueAsync("w1", Lease, Ct));
+        var old = Assert.Single(_sqs!.Bodies(_queue));
+        var next = _time.GetUtcNow().AddMinutes(5);
+
+        await a.SetNextAttemptAsync(id, next, Ct);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var claimed = await b.ClaimNextDueAsync("w2", Lease, Ct);
+
+        Assert.NotEqual(old, Assert.Single(_sqs.Bodies(_queue)));
+        Assert.Equal(id, claimed?.Id);
+    }
+
+    [Fact]
+    public async Task ClaimNextDueAsync_OldNoticeOfRetryNotDue_NoticeReplacedAndMessageClaimedWhenDue()
+    {
+        await using var a = Storage();
+        var id = await WriteAsync(a);
+        Assert.NotNull(await a.ClaimNextDueAsync("w1", Lease, Ct));
+        var due = _time.GetUtcNow() + AwsSharedStorage.NoticeRefreshAge + TimeSpan.FromHours(20);
+        await a.SetNextAttemptAsync(id, due, Ct); // 12-hour steps: the notice is re-sent, then hidden
+
+        var seen = new List<bool>();
+        for (int step = 0; step < 4; step++)
+        {
+            _time.Advance(TimeSpan.FromHours(10));
+            seen.Add(await a.ClaimNextDueAsync("w1", Lease, Ct) is not null);
+        }
+        _time.Advance(due - _time.GetUtcNow());
+        var claimed = await a.ClaimNextDueAsync("w1", Lease, Ct);
+
+        Assert.DoesNotContain(true, seen);
+        Assert.Equal(id, claimed?.Id);
+        Assert.Single(_sqs!.Bodies(_queue));
+    }
+
+    [Fact]
     public async Task RemoveAsync_Claimed_NoticeDeleted()
     {
         await using var a = Storage();
