@@ -38,6 +38,9 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan NoticeRefreshAge = TimeSpan.FromDays(1);
 
+    /// <summary>How long the notice of a message that cannot be read is hidden before it is looked at again.</summary>
+    private static readonly TimeSpan UnreadableRetry = TimeSpan.FromHours(1);
+
     /// <summary>Notices are received at most this many at a time (the SQS maximum).</summary>
     private const int ReceiveBatch = 10;
 
@@ -279,7 +282,19 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             return null;
         }
         var id = doc.StorageId!;
-        var found = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        (StoredMessage Message, string? Notice)? found;
+        try
+        {
+            found = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            // Damaged, or written by a build with another layout: never guessed at, never dropped.
+            // It stays in the bucket for an operator; its notice comes back every hour to say so.
+            _log.LogError("queue={Queue} id={Id} cannot be read and is left in the bucket: {Message}", _settings.Name, id, e.Message);
+            await HideAsync(notice.ReceiptHandle, UnreadableRetry, id, "postpone").ConfigureAwait(false);
+            return null;
+        }
         var now = _time.GetUtcNow();
         if (found is not { } current)
         {

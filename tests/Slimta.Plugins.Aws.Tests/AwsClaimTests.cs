@@ -281,6 +281,30 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClaimNextDueAsync_UnreadableMessageObject_SkippedAndLeftInBucket()
+    {
+        await using var a = Storage();
+        var broken = Guid.NewGuid().ToString("N");
+        using (var s3 = aws.S3Client())
+        {
+            var put = new Amazon.S3.Model.PutObjectRequest { BucketName = AwsFixture.Bucket, Key = _prefix + broken, ContentBody = "no envelope line", UseChunkEncoding = false };
+            put.Metadata["slimta-layout"] = "1";
+            put.Metadata["next-ms"] = "0";
+            await s3.PutObjectAsync(put);
+        }
+        await a.Notices.SendAsync(broken, _time.GetUtcNow(), TimeSpan.Zero, Ct);
+        var id = await WriteAsync(a);
+
+        var claimed = await a.ClaimNextDueAsync("w1", Lease, Ct);
+        var next = await a.ClaimNextDueAsync("w1", Lease, Ct);
+
+        Assert.Equal(id, claimed?.Id);
+        Assert.Null(next);
+        Assert.Equal(2, _sqs!.Bodies(_queue).Count);
+        Assert.Contains(broken, (await ToListAsync(a.LoadAllAsync(Ct))).Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task WriteAsync_NoticeBody_IsTimestampAndStorageId()
     {
         await using var a = Storage();
