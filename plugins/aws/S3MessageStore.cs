@@ -45,6 +45,9 @@ internal sealed class S3MessageStore : IDisposable
         _deadline = deadline;
     }
 
+    /// <summary>Keys per ListObjectsV2 page (S3's maximum; tests make it small to cross page boundaries).</summary>
+    internal int ListPageSize { get; set; } = 1000;
+
     /// <summary>The S3 client (for tests and for disposal by the owner).</summary>
     public IAmazonS3 Client => _s3;
 
@@ -164,7 +167,7 @@ internal sealed class S3MessageStore : IDisposable
         string? pending = null;
         do
         {
-            var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix, ContinuationToken = token, MaxKeys = 1000 };
+            var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix, ContinuationToken = token, MaxKeys = ListPageSize };
             var page = await RunAsync(ct => _s3.ListObjectsV2Async(request, ct), cancellationToken).ConfigureAwait(false);
             var keys = (page.S3Objects ?? []).Select(o => o.Key[_prefix.Length..]).ToList();
             var states = new HashSet<string>(keys.Where(k => k.EndsWith(StateSuffix, StringComparison.Ordinal)).Select(k => k[..^StateSuffix.Length]), StringComparer.Ordinal);

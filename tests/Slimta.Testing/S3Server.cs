@@ -78,7 +78,9 @@ public sealed class S3Server : IAsyncDisposable
     {
         var node = File.Exists("/usr/bin/node") ? "/usr/bin/node" : "node";
         var psi = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Script, "--directory", _dir, "--address", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets" })
+        // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its
+        // legacy provider: without it every listing longer than one page fails with a 500.
+        foreach (var a in new[] { "--openssl-legacy-provider", Script, "--directory", _dir, "--address", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets" })
         {
             psi.ArgumentList.Add(a);
         }
