@@ -34,7 +34,7 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
     private static readonly string[] Keys =
     [
         "type", "access_key_id", "secret_access_key", "bucket_name", "queue_name", "queue_region", "bucket_region",
-        "service_url", "s3_service_url", "sqs_service_url", "path_style", "prefix", "lease", "timeout", "retries",
+        "service_url", "endpoint", "s3_service_url", "sqs_service_url", "path_style", "prefix", "lease", "timeout", "retries",
     ];
 
     public void Validate(ComponentOptions options) => Read(options);
@@ -129,7 +129,12 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
         }
         var queueRegion = NonEmpty(options, "queue_region") ?? DefaultRegion;
         var bucketRegion = NonEmpty(options, "bucket_region") ?? queueRegion;
-        var common = Url(options, "service_url");
+        // The spec names the override `service_url`/`endpoint`: one key, two spellings.
+        if (options.Has("service_url") && options.Has("endpoint"))
+        {
+            throw options.Error("endpoint", "is another name for service_url: give one of them");
+        }
+        var common = Url(options, "service_url") ?? Url(options, "endpoint");
         var s3Url = Url(options, "s3_service_url") ?? common;
         var sqsUrl = Url(options, "sqs_service_url") ?? common;
         if (queueName is null && options.Has("sqs_service_url"))

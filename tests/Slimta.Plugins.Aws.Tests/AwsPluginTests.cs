@@ -75,6 +75,21 @@ public sealed class AwsPluginTests
     }
 
     [Fact]
+    public void Read_EndpointSpelling_SameAsServiceUrl()
+    {
+        var settings = AwsStorageFactory.Read(Options(("type", "aws"), ("bucket_name", "queue"), ("queue_name", "q"), ("endpoint", "http://127.0.0.1:4566")));
+
+        Assert.Equal(new Uri("http://127.0.0.1:4566"), settings.S3ServiceUrl);
+        Assert.Equal(new Uri("http://127.0.0.1:4566"), settings.SqsServiceUrl);
+    }
+
+    [Fact]
+    public void Validate_ServiceUrlAndEndpoint_ThrowsNamingEndpoint()
+    {
+        Assert.Equal("queue.q.endpoint", Invalid(("bucket_name", "queue"), ("service_url", "http://a/"), ("endpoint", "http://b/")).KeyPath);
+    }
+
+    [Fact]
     public void Validate_UnknownKey_ThrowsNamingKey()
     {
         var e = Invalid(("bucket_name", "queue"), ("bucket", "x"));
