@@ -92,9 +92,11 @@ internal sealed class S3MessageStore : IDisposable
     {
         // Both objects at once: one round trip of latency instead of two.
         var stateTask = GetStateObjectAsync(id, cancellationToken);
-        var found = await GetMessageObjectAsync(id, cancellationToken).ConfigureAwait(false);
+        var messageTask = GetMessageObjectAsync(id, cancellationToken);
+        // WhenAll observes both: a failure of either is the failure of the read.
+        await Task.WhenAll(stateTask, messageTask).ConfigureAwait(false);
         var state = await stateTask.ConfigureAwait(false);
-        if (found is not { } message)
+        if (await messageTask.ConfigureAwait(false) is not { } message)
         {
             return null;
         }
