@@ -30,6 +30,20 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# ---- 1b. npm packages -----------------------------------------------------------------------
+# Servers the tests start that come from npm (s3rver for the aws queue, …): every folder
+# tests/*/ with a package.json and a package-lock.json gets exactly what its lock file says
+# (skipped when node_modules was installed from this very lock file).
+for lock in tests/*/package-lock.json; do
+  [ -e "$lock" ] || continue
+  dir="$(dirname "$lock")"
+  cmp -s "$lock" "$dir/node_modules/.installed-lock.json" && continue
+  log "npm packages in $dir"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && cp package-lock.json node_modules/.installed-lock.json); then
+    log "npm ci failed in $dir"; echo "0 passed, 1 failed"; exit 1
+  fi
+done
+
 # ---- 2. build --------------------------------------------------------------------------------
 log "building"
 if ! dotnet build Slimta.sln -c Debug -nologo -v quiet -clp:ErrorsOnly; then
