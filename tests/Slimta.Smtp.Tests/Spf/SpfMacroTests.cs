@@ -1,7 +1,7 @@
 using System.Net;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Spf;
 
-namespace Slimta.Host.Tests.Edge;
+namespace Slimta.Smtp.Tests.Spf;
 
 public class SpfMacroTests
 {

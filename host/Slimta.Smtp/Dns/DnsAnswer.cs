@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Dns;
+namespace Slimta.Smtp.Dns;
 
 /// <summary>The records of one DNS query, with how the query ended.</summary>
 /// <typeparam name="T">The record data (an address, a text, a host name, …).</typeparam>

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>One directive of an SPF record: a qualifier and a mechanism (RFC 7208 §4.6.1).</summary>
 /// <param name="Qualifier">The result when the mechanism matches.</param>

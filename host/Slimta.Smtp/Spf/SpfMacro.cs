@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>Macro strings (RFC 7208 §7): <c>%{s}</c>, <c>%{l}</c>, <c>%{o}</c>, <c>%{d}</c>, <c>%{i}</c>, <c>%{p}</c>, <c>%{v}</c>, <c>%{h}</c> (and <c>c</c>, <c>r</c>, <c>t</c> in exp), with digits, <c>r</c> and delimiters.</summary>
 public static class SpfMacro

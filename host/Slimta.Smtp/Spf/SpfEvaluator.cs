@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>
 /// RFC 7208 check_host(): whether a client address may send mail for a domain. Every DNS

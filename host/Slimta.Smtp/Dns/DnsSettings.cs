@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Slimta.Host.Edge.Dns;
+namespace Slimta.Smtp.Dns;
 
 /// <summary>The edge's resolver (<c>dns: {servers, timeout}</c>).</summary>
 /// <param name="Servers">Name servers to ask; empty means the system's (/etc/resolv.conf).</param>

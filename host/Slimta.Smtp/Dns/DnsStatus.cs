@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Dns;
+namespace Slimta.Smtp.Dns;
 
 /// <summary>How a DNS query ended, in the terms RFC 7208 §2.6 and §4.3 need.</summary>
 public enum DnsStatus

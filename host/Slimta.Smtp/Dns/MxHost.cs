@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Dns;
+namespace Slimta.Smtp.Dns;
 
 /// <summary>One MX record.</summary>
 /// <param name="Preference">Lower is preferred.</param>

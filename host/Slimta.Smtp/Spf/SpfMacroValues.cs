@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>What the macros of RFC 7208 §7.2 expand to for one evaluation.</summary>
 /// <param name="Sender">&lt;sender&gt;, local-part@domain (<c>%{s}</c>).</param>

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Slimta.Host.Edge.Dns;
+namespace Slimta.Smtp.Dns;
 
 /// <summary>
 /// The DNS queries the edge rules need (DNSBL, SPF, reverse DNS). Every method honours its own

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>
 /// Parses SPF records (RFC 7208 §4.5, §4.6). The whole record is parsed before anything is

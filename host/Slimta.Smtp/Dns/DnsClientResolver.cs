@@ -2,7 +2,7 @@ using System.Net;
 using DnsClient;
 using DnsClient.Protocol;
 
-namespace Slimta.Host.Edge.Dns;
+namespace Slimta.Smtp.Dns;
 
 /// <summary><see cref="IDnsResolver"/> over DnsClient's <see cref="LookupClient"/>.</summary>
 public sealed class DnsClientResolver : IDnsResolver

@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using Slimta.Host.Edge;
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 using Slimta.Testing;
 
-namespace Slimta.Host.Tests.Edge;
+namespace Slimta.Smtp.Tests.Dns;
 
 public class DnsClientResolverTests
 {
@@ -18,7 +17,7 @@ public class DnsClientResolverTests
         var started = DateTime.UtcNow;
         Assert.Equal(DnsStatus.Error, (await resolver.TextsAsync("x.test", CancellationToken.None)).Status);
         Assert.Equal(DnsStatus.Error, (await resolver.AddressesAsync("x.test", ipv6: false, CancellationToken.None)).Status);
-        Assert.Null(await new ReverseDnsLookup(resolver).LookupAsync(IPAddress.Loopback, CancellationToken.None));
+        Assert.Equal(DnsStatus.Error, (await resolver.ReverseAsync(IPAddress.Loopback, CancellationToken.None)).Status);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "each query is bounded by the timeout");
     }
 

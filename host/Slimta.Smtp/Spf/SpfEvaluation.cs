@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>The counters one check_host() evaluation shares across include and redirect (RFC 7208 §4.6.4).</summary>
 internal sealed class SpfEvaluation

@@ -1,9 +1,8 @@
-using Microsoft.Extensions.Time.Testing;
-using Slimta.Host.Edge.Dns;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Dns;
+using Slimta.Smtp.Spf;
 using Slimta.Testing;
 
-namespace Slimta.Host.Tests.Edge;
+namespace Slimta.Smtp.Tests.Spf;
 
 /// <summary>One dnsmasq with the SPF records the SPF tests evaluate (RFC 7208 cases), shared by a test class.</summary>
 public sealed class SpfDnsFixture : IAsyncLifetime

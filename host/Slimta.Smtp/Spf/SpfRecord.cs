@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>A parsed SPF record (RFC 7208 §4.6).</summary>
 /// <param name="Mechanisms">The directives in order.</param>

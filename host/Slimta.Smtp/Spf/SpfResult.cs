@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>The results of check_host() (RFC 7208 §2.6), named as in <c>reject_spf</c>.</summary>
 public enum SpfResult

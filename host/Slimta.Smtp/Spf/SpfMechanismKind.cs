@@ -1,4 +1,4 @@
-namespace Slimta.Host.Edge.Spf;
+namespace Slimta.Smtp.Spf;
 
 /// <summary>The mechanisms of RFC 7208 §5.</summary>
 public enum SpfMechanismKind

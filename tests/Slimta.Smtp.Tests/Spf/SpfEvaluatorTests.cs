@@ -1,7 +1,7 @@
 using System.Net;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Spf;
 
-namespace Slimta.Host.Tests.Edge;
+namespace Slimta.Smtp.Tests.Spf;
 
 public class SpfEvaluatorTests(SpfDnsFixture dns) : IClassFixture<SpfDnsFixture>
 {
@@ -76,8 +76,8 @@ public class SpfEvaluatorTests(SpfDnsFixture dns) : IClassFixture<SpfDnsFixture>
     public async Task CheckSenderAsync_DeadServer_IsTempErrorWithinTimeout()
     {
         var port = Slimta.Testing.FreePort.Next();
-        var evaluator = new SpfEvaluator(new Slimta.Host.Edge.Dns.DnsClientResolver(
-            new Slimta.Host.Edge.Dns.DnsSettings([new IPEndPoint(IPAddress.Loopback, port)], TimeSpan.FromMilliseconds(300)), TimeProvider.System), "mx.test");
+        var evaluator = new SpfEvaluator(new Slimta.Smtp.Dns.DnsClientResolver(
+            new Slimta.Smtp.Dns.DnsSettings([new IPEndPoint(IPAddress.Loopback, port)], TimeSpan.FromMilliseconds(300)), TimeProvider.System), "mx.test");
         var started = DateTime.UtcNow;
         Assert.Equal(SpfResult.TempError, await evaluator.CheckSenderAsync(Client, "user@pass.test", "c", CancellationToken.None));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
