@@ -41,7 +41,7 @@ internal static class MailAuthTestKit
         return factory.Create(options, Context(configDirectory));
     }
 
-    public static IQueuePolicy CreateVerifier(LocalDnsServer dns, IReadOnlyDictionary<string, object>? entries = null)
+    public static IQueuePolicy CreateVerifier(LocalDnsServer dns, Dictionary<string, object>? entries = null)
     {
         var factory = RecordingRegistry.Of(new MailAuthPlugin()).QueuePolicies["verify_auth"];
         var all = new Dictionary<string, object>(entries ?? new Dictionary<string, object>())

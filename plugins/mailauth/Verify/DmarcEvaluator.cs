@@ -15,7 +15,7 @@ internal sealed class DmarcEvaluator(IDnsResolver dns, OrganizationalDomain orga
         if (fromDomain is null)
         {
             // §6.6.1: no single RFC5322.From domain to evaluate.
-            return new DmarcResult("permerror", null, null, "none", fromProblem ?? "no From domain");
+            return new DmarcResult("permerror", null, null, null, "none", fromProblem ?? "no From domain");
         }
         var org = organizational.Of(fromDomain);
         var (status, record) = await LookupAsync(fromDomain, cancellationToken).ConfigureAwait(false);
@@ -27,11 +27,11 @@ internal sealed class DmarcEvaluator(IDnsResolver dns, OrganizationalDomain orga
         }
         if (status == DnsStatus.Error)
         {
-            return new DmarcResult("temperror", fromDomain, null, "none", "DNS error looking up the DMARC record");
+            return new DmarcResult("temperror", fromDomain, null, null, "none", "DNS error looking up the DMARC record");
         }
         if (record is null)
         {
-            return new DmarcResult("none", fromDomain, null, "none", null);
+            return new DmarcResult("none", fromDomain, null, null, "none", null);
         }
         // §6.6.3 step 6: a record found at the organizational domain applies sp (if given) to subdomains.
         var policy = atOrganization && record.SubdomainPolicy is not null ? record.SubdomainPolicy : record.Policy;
@@ -39,7 +39,7 @@ internal sealed class DmarcEvaluator(IDnsResolver dns, OrganizationalDomain orga
         bool spfAligned = spfPassDomain is not null && Aligned(spfPassDomain, fromDomain, record.StrictSpf);
         if (dkimAligned || spfAligned)
         {
-            return new DmarcResult("pass", fromDomain, policy, "none", null);
+            return new DmarcResult("pass", fromDomain, policy, record, "none", null);
         }
         var disposition = policy;
         if (record.Percent < 100 && sample(100) >= record.Percent)
@@ -47,7 +47,7 @@ internal sealed class DmarcEvaluator(IDnsResolver dns, OrganizationalDomain orga
             // §6.6.4: a message outside the sample gets the next less strict policy.
             disposition = policy == "reject" ? "quarantine" : "none";
         }
-        return new DmarcResult("fail", fromDomain, policy, disposition, null);
+        return new DmarcResult("fail", fromDomain, policy, record, disposition, null);
     }
 
     private bool Aligned(string identifier, string fromDomain, bool strict) =>

@@ -186,9 +186,11 @@ internal sealed class VerifyAuthPolicy(
     private static string FormatDmarc(DmarcResult result)
     {
         var text = "dmarc=" + result.Result;
-        if (result.Policy is not null)
+        if (result.Record is { } record)
         {
-            text += $" (p={result.Policy} dis={result.Disposition})";
+            // As OpenDMARC writes it: the record's policies and the disposition for this message.
+            var sp = record.SubdomainPolicy is null ? string.Empty : " sp=" + record.SubdomainPolicy;
+            text += $" (p={record.Policy}{sp} dis={result.Disposition})";
         }
         else if (result.Reason is not null)
         {
