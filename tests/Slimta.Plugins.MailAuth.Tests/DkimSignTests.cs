@@ -150,6 +150,45 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
         Assert.True((await DkimpyAsync(fixture.Dns, envelope)).Ok);
     }
 
+    public static TheoryData<string> Unusual => new(UnusualMessages.Keys);
+
+    private static readonly Dictionary<string, byte[]> UnusualMessages = Build();
+
+    private static Dictionary<string, byte[]> Build()
+    {
+        const string head = "From: a@example.test\r\nSubject: x\r\n";
+        return new Dictionary<string, byte[]>
+        {
+            ["no final line break"] = Encoding.ASCII.GetBytes(head + "\r\nbody"),
+            ["bare CR in a line"] = Encoding.ASCII.GetBytes(head + "\r\nbo\rdy\r\n"),
+            ["bare LF line end"] = Encoding.ASCII.GetBytes(head + "\r\nline1\nline2\r\n"),
+            ["8-bit body, NUL"] = [.. Encoding.ASCII.GetBytes(head + "\r\n"), 0xE9, 0xFC, 0x00, 0xFF, 13, 10],
+            ["multipart without closing boundary"] = Encoding.ASCII.GetBytes(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\npre\r\n--b\r\nContent-Type: text/plain\r\n\r\npart\r\n"),
+            ["multipart with epilogue"] = Encoding.ASCII.GetBytes(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\npart\r\n--b--\r\nepi\r\n\r\n\r\n"),
+            ["headers only"] = Encoding.ASCII.GetBytes(head),
+            ["empty body"] = Encoding.ASCII.GetBytes(head + "\r\n"),
+            ["no space after colons"] = Encoding.ASCII.GetBytes("From:a@example.test\r\nSubject:x\r\n\r\nb\r\n"),
+            ["3000-byte line"] = Encoding.ASCII.GetBytes(head + "\r\n" + new string('x', 3000) + "\r\n"),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Unusual))]
+    public async Task Apply_UnusualMessage_SignedOverTheBytesAsTheyAreAndVerifiedByDkimpy(string name)
+    {
+        var bytes = UnusualMessages[name];
+        foreach (var canonicalization in new[] { "simple/simple", "relaxed/relaxed" })
+        {
+            var envelope = new Envelope("a@example.test", ["b@dest.test"], new RawMessage(bytes));
+            await CreateSigner(Domain("rsa1", fixture.RsaKey, canonicalization)).ApplyAsync(envelope, CancellationToken.None);
+            var signed = envelope.Message.Bytes.ToArray();
+            Assert.True(envelope.Message.HasHeader("DKIM-Signature"), name + " " + canonicalization + " was not signed");
+            Assert.Equal(bytes, signed[(signed.Length - bytes.Length)..]);
+            var (ok, output) = await DkimpyAsync(fixture.Dns, envelope);
+            Assert.True(ok, name + " " + canonicalization + ": " + output);
+        }
+    }
+
     [Fact]
     public void Create_MissingOrBadKeyFile_ConfigErrorNamingTheKeyPathAndFile()
     {
