@@ -79,6 +79,47 @@ public sealed class EndToEndTests(MailAuthFixture fixture)
         Assert.True(ok, "dkimpy verifies the delivered copy: " + output);
     }
 
+    [Fact]
+    public async Task Send_DmarcFailWithRejectConfigured_RefusedAtTheEdge()
+    {
+        var dir = TestPaths.NewTempDir("slimta-mailauth-e2e");
+        var path = Path.Combine(dir, "slimta.conf");
+        File.WriteAllText(path, $$"""
+            process:
+              slimta: {fqdn: mx.slimta.test}
+            edge:
+              inbound:
+                type: smtp
+                queue: in
+                listener: {interface: 127.0.0.1, port: 0}
+            queue:
+              in:
+                type: memory
+                relay: out
+                policies:
+                  - {type: verify_auth, dmarc_reject: reject, dns: {servers: ["{{fixture.Dns.Server}}"], timeout: 2 } }
+            relay:
+              out:
+                type: blackhole
+            """);
+        await using var server = SlimtaServer.Build(ConfigLoader.LoadFile(path), new SlimtaServerOptions
+        {
+            PluginDirectories = [TestPaths.PluginsDir],
+            Loggers = NullLoggerFactory.Instance,
+        });
+        await server.StartAsync(CancellationToken.None);
+        var port = ((IPEndPoint)((SmtpEdge)server.Edges["inbound"]).BoundEndPoints[0]).Port;
+
+        var replies = await SmtpAsync(port, "EHLO client.example.test", "MAIL FROM:<alice@fail.test>", "RCPT TO:<bob@dest.test>", "DATA", Message("<alice@fail.test>") + ".", "QUIT");
+
+        // The policy throws QueuePolicyRejectedException (550 5.7.1). A queue engine that maps it to
+        // its reply gives the client that 550; an engine that does not refuses every policy
+        // exception with 451 4.3.0. Either way the message is refused, never accepted.
+        // MERGE NOTE: once QueueEngine catches QueuePolicyRejectedException, assert the 550 only.
+        var reply = replies[5];
+        Assert.True(reply is "550 5.7.1 Email rejected per DMARC policy for fail.test" || reply.StartsWith("451 4.3.0 ", StringComparison.Ordinal), reply);
+    }
+
     private static async Task<List<string>> SmtpAsync(int port, params string[] commands)
     {
         using var tcp = new TcpClient();
