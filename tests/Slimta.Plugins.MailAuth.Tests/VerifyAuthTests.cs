@@ -102,6 +102,16 @@ public sealed class VerifyAuthTests(MailAuthFixture fixture)
     }
 
     [Fact]
+    public async Task Apply_LocalBounceFromDomainWithRejectPolicy_NotRefused()
+    {
+        // A bounce made by this host (ClientInfo.Local) through a queue with dmarc_reject: reject.
+        var envelope = Envelope(Message("<MAILER-DAEMON@fail.test>"), sender: "", helo: null);
+        envelope.Client = ClientInfo.Local;
+        var text = await VerifyAsync(envelope, new() { ["dmarc_reject"] = "reject" });
+        Assert.StartsWith(Header("spf=none smtp.helo=\"\"", "dkim=none", "dmarc=fail (p=reject dis=reject) header.from=fail.test"), text);
+    }
+
+    [Fact]
     public async Task Apply_SoftFailWithPolicyQuarantine_QuarantineHeaderAdded()
     {
         var envelope = Envelope(Message("<bob@softfail.test>"), sender: "bob@softfail.test");

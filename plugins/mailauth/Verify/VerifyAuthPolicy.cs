@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MimeKit;
@@ -19,7 +18,8 @@ namespace Slimta.Plugins.MailAuth.Verify;
 /// authserv-id are removed first (§5): nobody outside may speak for this host. Optionally a
 /// DMARC failure under <c>p=reject</c> / <c>p=quarantine</c> refuses the message (550 5.7.1) or
 /// adds the quarantine header. Mail from authenticated clients (SMTP AUTH) is reported
-/// (<c>auth=pass</c>) but never refused or quarantined: it is this host's own users' mail.
+/// (<c>auth=pass</c>) but never refused or quarantined: it is this host's own users' mail; nor are
+/// messages made on this host (bounces, <see cref="ClientInfo.Local"/>).
 /// </summary>
 internal sealed class VerifyAuthPolicy(
     VerifyAuthSettings settings,
@@ -74,7 +74,10 @@ internal sealed class VerifyAuthPolicy(
         var header = AuthenticationResults.Format(authservId, results);
         raw = raw.PrependHeader(AuthenticationResults.HeaderName, header);
 
-        if (dmarcResult.Result == "fail" && envelope.Client.AuthenticatedUser is null)
+        // Authenticated clients are this host's users, and LOCAL messages (bounces) are made here:
+        // neither is refused or quarantined for DMARC.
+        bool exempt = envelope.Client.AuthenticatedUser is not null || IsLocal(envelope.Client);
+        if (dmarcResult.Result == "fail" && !exempt)
         {
             var action = dmarcResult.Disposition switch
             {
@@ -106,7 +109,7 @@ internal sealed class VerifyAuthPolicy(
         var property = useHelo
             ? "smtp.helo=" + AuthenticationResults.Value(helo ?? string.Empty)
             : "smtp.mailfrom=" + AuthenticationResults.Value(envelope.Sender);
-        if (envelope.Client.Address is not { } address || IPAddress.IsLoopback(address) && envelope.Client.Protocol == "LOCAL" || string.IsNullOrEmpty(domain))
+        if (envelope.Client.Address is not { } address || IsLocal(envelope.Client) || string.IsNullOrEmpty(domain))
         {
             // A message made on this host (a bounce, a local submission) has no client to check.
             return (SpfResult.None, null, property);
@@ -158,6 +161,9 @@ internal sealed class VerifyAuthPolicy(
         }
         return (domains[0], null);
     }
+
+    /// <summary>A message made on this host (<see cref="ClientInfo.Local"/>: bounces, local submissions).</summary>
+    private static bool IsLocal(ClientInfo client) => client.Protocol == ClientInfo.Local.Protocol;
 
     private static string Name(SpfResult result) => result.ToString().ToLowerInvariant();
 
