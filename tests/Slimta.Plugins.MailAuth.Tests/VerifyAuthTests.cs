@@ -193,6 +193,18 @@ public sealed class VerifyAuthTests(MailAuthFixture fixture)
     }
 
     [Fact]
+    public async Task Apply_DnsErrors_TempErrorsAndMessageStillAccepted()
+    {
+        // The test DNS server refuses every name outside .test: each lookup is a DNS error.
+        var envelope = await SignedAsync(Envelope(Message("<alice@example.org>"), sender: "alice@example.org"), domain: "example.org");
+        var text = await VerifyAsync(envelope, new() { ["dmarc_reject"] = "reject" });
+        Assert.StartsWith(Header(
+            "spf=temperror smtp.mailfrom=alice@example.org",
+            $"dkim=temperror (DNS error looking up rsa1._domainkey.example.org) header.d=example.org header.s=rsa1 header.b={B(envelope)}",
+            "dmarc=temperror (DNS error looking up the DMARC record) header.from=example.org"), text);
+    }
+
+    [Fact]
     public async Task Apply_NoDmarcRecordAnywhere_DmarcNone()
     {
         var envelope = Envelope(Message("<x@nowhere.test>"), sender: "x@nowhere.test");
