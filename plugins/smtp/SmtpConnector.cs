@@ -292,7 +292,7 @@ internal sealed class SmtpConnector
                 bool valid = CertificateTrust.IsValid(cas, certificate, errors);
                 if (!valid)
                 {
-                    _logger.LogWarning("MTA-STS (testing mode): the certificate of {Remote} is not valid for {Host} ({Errors}); delivering anyway", Remote, _destination.Host, errors);
+                    _logger.LogWarning("MTA-STS (testing mode, not enforced): the certificate of {Remote} is not valid for {Host} ({Errors})", Remote, _destination.Host, errors);
                 }
                 return valid || !verify;
             };
