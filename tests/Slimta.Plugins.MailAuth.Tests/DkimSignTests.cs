@@ -24,7 +24,7 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
     private async Task<bool> MimeKitVerifiesAsync(Envelope envelope, int index = 0)
     {
         var message = MimeMessage.Load(new MemoryStream(envelope.Message.Bytes.ToArray()));
-        var verifier = new DkimVerifier(new DnsDkimKeyLocator(new DnsClientResolver(new DnsSettings([fixture.Dns.EndPoint], TimeSpan.FromSeconds(2)), TimeProvider.System)));
+        var verifier = new DkimVerifier(new DnsDkimKeyLocator(new DnsClientResolver(new DnsSettings([fixture.Dns.EndPoint], TimeSpan.FromSeconds(10)), TimeProvider.System)));
         var header = message.Headers.Where(h => h.Id == HeaderId.DkimSignature).ElementAt(index);
         return await verifier.VerifyAsync(message, header);
     }

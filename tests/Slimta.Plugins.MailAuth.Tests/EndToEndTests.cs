@@ -31,7 +31,7 @@ public sealed class EndToEndTests(MailAuthFixture fixture)
             type: memory
             relay: out
             policies:
-              - {type: verify_auth, dns: {servers: ["{{fixture.Dns.Server}}"], timeout: 2 } }
+              - {type: verify_auth, dns: {servers: ["{{fixture.Dns.Server}}"], timeout: 10 } }
         relay:
           out:
             type: maildir
@@ -62,12 +62,12 @@ public sealed class EndToEndTests(MailAuthFixture fixture)
 
         var mailbox = Path.Combine(dir, "mail", "bob", "new");
         string[] files = [];
-        for (int i = 0; i < 200 && files.Length == 0; i++)
+        for (int i = 0; i < 600 && files.Length == 0; i++)
         {
             files = Directory.Exists(mailbox) ? Directory.GetFiles(mailbox) : [];
             if (files.Length == 0)
             {
-                await Task.Delay(50);
+                await Task.Delay(100);
             }
         }
         var delivered = Encoding.UTF8.GetString(File.ReadAllBytes(Assert.Single(files)));
@@ -97,7 +97,7 @@ public sealed class EndToEndTests(MailAuthFixture fixture)
                 type: memory
                 relay: out
                 policies:
-                  - {type: verify_auth, dmarc_reject: reject, dns: {servers: ["{{fixture.Dns.Server}}"], timeout: 2 } }
+                  - {type: verify_auth, dmarc_reject: reject, dns: {servers: ["{{fixture.Dns.Server}}"], timeout: 10 } }
             relay:
               out:
                 type: blackhole

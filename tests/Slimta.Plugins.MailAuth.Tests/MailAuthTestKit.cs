@@ -46,7 +46,7 @@ internal static class MailAuthTestKit
         var factory = RecordingRegistry.Of(new MailAuthPlugin()).QueuePolicies["verify_auth"];
         var all = new Dictionary<string, object>(entries ?? new Dictionary<string, object>())
         {
-            ["dns"] = new Dictionary<string, object> { ["servers"] = new object[] { dns.Server }, ["timeout"] = "2" },
+            ["dns"] = new Dictionary<string, object> { ["servers"] = new object[] { dns.Server }, ["timeout"] = "10" },
         };
         var options = Options("queue.in.policies.0", "verify_auth", all);
         factory.Validate(options);

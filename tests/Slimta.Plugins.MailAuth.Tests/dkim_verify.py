@@ -18,7 +18,9 @@ def main():
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = ["127.0.0.1"]
     resolver.port = port
-    resolver.lifetime = 5
+    # Generous: the test machine may be busy; a slow answer must not look like a missing key.
+    resolver.timeout = 10
+    resolver.lifetime = 20
 
     def dnsfunc(name, timeout=5):
         name = name.decode() if isinstance(name, bytes) else name

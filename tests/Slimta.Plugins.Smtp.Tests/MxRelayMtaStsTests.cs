@@ -32,7 +32,7 @@ public sealed class MxRelayMtaStsTests : IDisposable
     private IRelay Create(LocalDnsServer dns, int smtpPort, MtaStsTestServer https, bool verifyTls = false) =>
         CreateMx(dns.Server, smtpPort, null,
             ("tls", new (string, object)[] { ("verify", verifyTls), ("ca_file", _caFile) }),
-            ("mta_sts", new (string, object)[] { ("https_port", https.Port), ("ca_file", _caFile), ("timeout", 5) }));
+            ("mta_sts", new (string, object)[] { ("https_port", https.Port), ("ca_file", _caFile), ("timeout", 30) }));
 
     private static Step[] Delivering(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
     [
