@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
+using Slimta.Plugins.Smtp.MtaSts;
 
 namespace Slimta.Plugins.Smtp;
 
@@ -12,7 +13,9 @@ namespace Slimta.Plugins.Smtp;
 /// results are put back in the envelope's recipient order. For each domain the exchangers are
 /// tried by preference within one attempt: one that refuses the connection, times out or answers
 /// 4xx before the transaction (greeting, EHLO, TLS) is followed by the next. Each exchanger has its
-/// own pool of sessions and its own circuit breaker.
+/// own pool of sessions and its own circuit breaker. With <c>mta_sts</c>, a domain's MTA-STS
+/// policy (RFC 8461) in enforce mode limits the exchangers to those its <c>mx</c> patterns match
+/// and requires verified TLS with each; testing mode logs what enforce would refuse.
 /// </summary>
 public sealed class MxRelay : IRelay, IAsyncDisposable
 {
@@ -21,13 +24,15 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
     private readonly SmtpRelaySettings _settings;
     private readonly MxResolver _resolver;
     private readonly ILogger _logger;
+    private readonly MtaStsResolver? _sts;
 
-    internal MxRelay(SmtpRelaySettings settings, MxResolver resolver, Func<SmtpDestination, PooledDestination> create, ILogger logger)
+    internal MxRelay(SmtpRelaySettings settings, MxResolver resolver, Func<SmtpDestination, PooledDestination> create, ILogger logger, MtaStsResolver? sts = null)
     {
         _settings = settings;
         _resolver = resolver;
         _create = create;
         _logger = logger;
+        _sts = sts;
     }
 
     /// <summary>Sessions opened so far, over every destination.</summary>
@@ -90,6 +95,7 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
             await destination.Value.DisposeAsync().ConfigureAwait(false);
         }
         _destinations.Clear();
+        _sts?.Dispose();
     }
 
     private static Envelope SubEnvelope(Envelope envelope, List<int> indexes)
@@ -111,7 +117,7 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
         DestinationResult last = default;
         foreach (var candidate in candidates)
         {
-            var destination = _destinations.GetOrAdd(candidate.Remote, _ => new Lazy<PooledDestination>(() => _create(candidate))).Value;
+            var destination = _destinations.GetOrAdd(candidate.PoolKey, _ => new Lazy<PooledDestination>(() => _create(candidate))).Value;
             last = await destination.DeliverAsync(envelope, cancellationToken).ConfigureAwait(false);
             // RFC 5321 §5.1: when an exchanger cannot be reached or will not serve now (4xx
             // before the transaction), try the next one in the same attempt. A transaction that
@@ -177,11 +183,36 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
                 return ([], new Reply(550, "5.1.2", $"the domain {domain} has no MX and no address records"));
             }
         }
-        return (lookup.Hosts.Select(h => Direct(h, _settings.Port)).ToList(), null);
+        var sts = _sts is null ? null : await _sts.GetPolicyAsync(ascii, cancellationToken).ConfigureAwait(false);
+        if (sts is null || sts.Mode == MtaStsMode.None)
+        {
+            return (lookup.Hosts.Select(h => Direct(h, _settings.Port)).ToList(), null);
+        }
+        var hosts = new List<SmtpDestination>();
+        foreach (var host in lookup.Hosts)
+        {
+            if (sts.Matches(host))
+            {
+                hosts.Add(Direct(host, _settings.Port, sts.Mode));
+            }
+            else if (sts.Mode == MtaStsMode.Testing)
+            {
+                _logger.LogWarning("MTA-STS (testing mode): {Host} is not an mx of the policy of {Domain}; delivering anyway", host, domain);
+                hosts.Add(Direct(host, _settings.Port, MtaStsMode.Testing));
+            }
+            else
+            {
+                // RFC 8461 §5.1 / §4.1: an MX host the enforced policy does not list is not used.
+                _logger.LogWarning("MTA-STS: {Host} is not an mx of the enforced policy of {Domain}; skipped", host, domain);
+            }
+        }
+        return hosts.Count > 0
+            ? (hosts, null)
+            : ([], new Reply(451, "4.7.0", $"no MX host of {domain} matches its MTA-STS policy ({string.Join(", ", sts.Mx)})"));
     }
 
-    private SmtpDestination Direct(string host, int port) =>
+    private SmtpDestination Direct(string host, int port, MtaStsMode sts = MtaStsMode.None) =>
         IPAddress.TryParse(host, out _)
-            ? new SmtpDestination(host, port)
-            : new SmtpDestination(host.ToLowerInvariant(), port, ct => _resolver.ResolveAddressesAsync(host, ct));
+            ? new SmtpDestination(host, port, null, sts)
+            : new SmtpDestination(host.ToLowerInvariant(), port, ct => _resolver.ResolveAddressesAsync(host, ct), sts);
 }

@@ -102,6 +102,28 @@ internal sealed class MxResolver
         return addresses.Where(a => !_ipv4Only || a.AddressFamily == AddressFamily.InterNetwork).ToList();
     }
 
+    /// <summary>
+    /// The TXT records of <paramref name="name"/>, each one's strings joined (for MTA-STS). Empty
+    /// when the name has none; null on a DNS failure.
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> LookupTextsAsync(string name, CancellationToken cancellationToken)
+    {
+        IDnsQueryResponse response;
+        try
+        {
+            response = await _client.QueryAsync(name, QueryType.TXT, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DnsResponseException or ArgumentException)
+        {
+            return null;
+        }
+        if (response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
+        {
+            return [];
+        }
+        return response.HasError ? null : response.Answers.TxtRecords().Select(t => string.Concat(t.Text)).ToList();
+    }
+
     private async Task<IEnumerable<IPAddress>> QueryAddressesAsync(string host, QueryType type, CancellationToken cancellationToken)
     {
         IDnsQueryResponse response;

@@ -8,6 +8,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Slimta.Abstractions.Relaying;
+using Slimta.Plugins.Smtp.MtaSts;
 using Slimta.Smtp.Client;
 
 namespace Slimta.Plugins.Smtp;
@@ -38,6 +39,9 @@ internal sealed class SmtpConnector
 
     /// <summary><c>host:port</c> of the next hop.</summary>
     public string Remote => _destination.Remote;
+
+    /// <summary>TLS is required by <c>tls.required</c> or by an MTA-STS policy in enforce mode (RFC 8461 §5).</summary>
+    private bool RequireTls => _settings.Tls.Required || _destination.Sts == MtaStsMode.Enforce;
 
     public async Task<SessionResult> OpenAsync(CancellationToken cancellationToken)
     {
@@ -95,7 +99,7 @@ internal sealed class SmtpConnector
                     var tls = await client.StartTlsAsync(TlsOptions(), cancellationToken).ConfigureAwait(false);
                     if (!client.IsEncrypted)
                     {
-                        if (_settings.Tls.Required)
+                        if (RequireTls)
                         {
                             return (SessionResult.Fail(new Reply(451, "4.7.0", $"{Remote} refused STARTTLS: {tls}")), false);
                         }
@@ -111,7 +115,7 @@ internal sealed class SmtpConnector
                 }
                 catch (Exception e) when (e is AuthenticationException or IOException or SmtpTimeoutException)
                 {
-                    if (_settings.Tls.Required)
+                    if (RequireTls)
                     {
                         _logger.LogWarning("TLS with {Remote} failed: {Error}", Remote, e.Message);
                         return (SessionResult.Fail(new Reply(451, "4.7.0", $"TLS with {Remote} failed: {e.Message}")), false);
@@ -122,9 +126,14 @@ internal sealed class SmtpConnector
                     return (default, true);
                 }
             }
-            else if (_settings.Tls.Required)
+            else if (RequireTls)
             {
-                return (SessionResult.Fail(new Reply(451, "4.7.0", $"{Remote} does not offer STARTTLS and tls.required is set")), false);
+                var why = _settings.Tls.Required ? "tls.required is set" : "the domain's MTA-STS policy is enforced";
+                return (SessionResult.Fail(new Reply(451, "4.7.0", $"{Remote} does not offer STARTTLS and {why}")), false);
+            }
+            else if (_destination.Sts == MtaStsMode.Testing)
+            {
+                _logger.LogWarning("MTA-STS (testing mode): {Remote} does not offer STARTTLS; delivering anyway", Remote);
             }
 
             if (_settings.Username is not null)
@@ -266,7 +275,29 @@ internal sealed class SmtpConnector
             TargetHost = _destination.Host,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };
-        if (!_settings.Tls.Verify)
+        if (_destination.Sts == MtaStsMode.Enforce)
+        {
+            // RFC 8461 §4.2: a certificate valid for the MX host name, chained to a trusted root
+            // (the system's, or tls.ca_file), whatever tls.verify says.
+            var cas = _trustedCas;
+            options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => CertificateTrust.IsValid(cas, certificate, errors);
+        }
+        else if (_destination.Sts == MtaStsMode.Testing)
+        {
+            // Testing mode (§5): report what enforce would refuse, then go on as configured.
+            var cas = _trustedCas;
+            bool verify = _settings.Tls.Verify;
+            options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                bool valid = CertificateTrust.IsValid(cas, certificate, errors);
+                if (!valid)
+                {
+                    _logger.LogWarning("MTA-STS (testing mode, not enforced): the certificate of {Remote} is not valid for {Host} ({Errors})", Remote, _destination.Host, errors);
+                }
+                return valid || !verify;
+            };
+        }
+        else if (!_settings.Tls.Verify)
         {
             // Opportunistic TLS (RFC 7435): encryption without authentication.
             options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;

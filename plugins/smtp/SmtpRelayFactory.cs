@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Plugins;
 using Slimta.Abstractions.Relaying;
+using Slimta.Plugins.Smtp.MtaSts;
 using Slimta.Smtp.Client;
 
 namespace Slimta.Plugins.Smtp;
@@ -19,7 +20,7 @@ namespace Slimta.Plugins.Smtp;
 /// <c>circuit_breaker</c> (<c>failures</c> 5, <c>duration</c> 30). static and lmtp: <c>host</c>
 /// (required for static; lmtp: localhost), <c>credentials</c> (<c>username</c>,
 /// <c>password</c>). mx: <c>ipv4_only</c>, <c>force_mx</c> (<c>{domain: host[:port]}</c>),
-/// <c>dns</c> (<c>servers</c>, <c>timeout</c>).
+/// <c>dns</c> (<c>servers</c>, <c>timeout</c>), <c>mta_sts</c> (RFC 8461; see <see cref="MtaStsSettings"/>).
 /// </summary>
 public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
 {
@@ -73,11 +74,32 @@ public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
         if (_kind == RelayKind.Mx)
         {
             var mxLogger = context.Loggers.CreateLogger(typeof(MxRelay).FullName!);
+            var resolver = new MxResolver(settings.Dns, settings.Ipv4Only);
+            MtaStsResolver? sts = null;
+            if (settings.MtaSts.Enabled)
+            {
+                X509Certificate2Collection? stsCas = null;
+                if (settings.MtaSts.CaFile is { } stsCaFile)
+                {
+                    var path = context.ResolvePath(stsCaFile);
+                    try
+                    {
+                        stsCas = [];
+                        stsCas.ImportFromPemFile(path);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+                    {
+                        throw new ConfigException(ConfigNode.Combine(options.PathOf("mta_sts"), "ca_file"), $"cannot read CA certificates from '{path}': {e.Message}", options.Map.Location, e);
+                    }
+                }
+                sts = new MtaStsResolver(settings.MtaSts, resolver, stsCas, context.Time, mxLogger);
+            }
             return new MxRelay(
                 settings,
-                new MxResolver(settings.Dns, settings.Ipv4Only),
+                resolver,
                 destination => new PooledDestination(new SmtpConnector(settings, destination, clientOptions, cas, mxLogger), settings, context.Time, mxLogger),
-                mxLogger);
+                mxLogger,
+                sts);
         }
         var logger = context.Loggers.CreateLogger(typeof(SmtpRelay).FullName!);
         var connector = new SmtpConnector(settings, new SmtpDestination(settings.Host, settings.Port), clientOptions, cas, logger);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Slimta.Abstractions.Configuration;
+using Slimta.Plugins.Smtp.MtaSts;
 
 namespace Slimta.Plugins.Smtp;
 
@@ -18,7 +19,7 @@ internal sealed class SmtpRelaySettings
 
     private static readonly string[] SingleHostKeys = ["host", "credentials"];
 
-    private static readonly string[] MxKeys = ["ipv4_only", "force_mx", "dns"];
+    private static readonly string[] MxKeys = ["ipv4_only", "force_mx", "dns", "mta_sts"];
 
     public required RelayKind Kind { get; init; }
     public string Host { get; init; } = string.Empty;
@@ -38,6 +39,7 @@ internal sealed class SmtpRelaySettings
     public bool Ipv4Only { get; init; }
     public IReadOnlyDictionary<string, (string Host, int? Port)> ForceMx { get; init; } = new Dictionary<string, (string, int?)>();
     public DnsSettings Dns { get; init; } = new();
+    public MtaStsSettings MtaSts { get; init; } = MtaStsSettings.Disabled;
 
     public bool Lmtp => Kind == RelayKind.Lmtp;
 
@@ -95,6 +97,7 @@ internal sealed class SmtpRelaySettings
             Ipv4Only = kind == RelayKind.Mx && options.GetBoolean("ipv4_only", false),
             ForceMx = kind == RelayKind.Mx ? ParseForceMx(options) : new Dictionary<string, (string, int?)>(),
             Dns = kind == RelayKind.Mx ? DnsSettings.Parse(options.GetSection("dns")) : new DnsSettings(),
+            MtaSts = kind == RelayKind.Mx ? MtaStsSettings.Parse(options) : MtaStsSettings.Disabled,
         };
     }
 

@@ -3,11 +3,11 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Relaying;
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 using Slimta.Host.Edge.Dnsbl;
 using Slimta.Host.Edge.Lookups;
 using Slimta.Host.Edge.Spam;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Spf;
 using Slimta.Smtp.Server;
 
 using Slimta.Smtp.Spamc;

@@ -1,7 +1,7 @@
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 using Slimta.Host.Edge.Dnsbl;
 using Slimta.Host.Edge.Spam;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Spf;
 
 namespace Slimta.Host.Edge;
 

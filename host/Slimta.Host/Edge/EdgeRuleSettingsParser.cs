@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net;
 using Slimta.Abstractions.Configuration;
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 using Slimta.Host.Edge.Dnsbl;
 using Slimta.Host.Edge.Spam;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Spf;
 
 namespace Slimta.Host.Edge;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 
 namespace Slimta.Host.Edge;
 

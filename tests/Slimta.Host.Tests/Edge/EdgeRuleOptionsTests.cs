@@ -2,7 +2,7 @@ using System.Net;
 using Slimta.Abstractions.Configuration;
 using Slimta.Host.Edge;
 using Slimta.Host.Edge.Lookups;
-using Slimta.Host.Edge.Spf;
+using Slimta.Smtp.Spf;
 
 namespace Slimta.Host.Tests.Edge;
 

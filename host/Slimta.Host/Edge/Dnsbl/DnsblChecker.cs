@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Slimta.Host.Edge.Dns;
+using Slimta.Smtp.Dns;
 
 namespace Slimta.Host.Edge.Dnsbl;
 
