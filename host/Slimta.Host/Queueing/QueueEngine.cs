@@ -221,6 +221,13 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
         {
             envelopes = await ApplyPoliciesAsync(envelope, cancellationToken).ConfigureAwait(false);
         }
+        catch (QueuePolicyRejectedException e)
+        {
+            // A policy refused the message for good (a DMARC p=reject failure, say): the client gets
+            // the policy's 5xx reply, and the sender's MTA bounces it, not us (no backscatter).
+            _log.LogInformation("queue={Queue} id={Id} refused by a queue policy: {Reply}", Name, envelope.Id, e.Reply);
+            return [QueueResult.Failed(envelope, e.Reply)];
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _log.LogError(e, "queue={Queue} id={Id} a queue policy failed; message refused with 451", Name, envelope.Id);
