@@ -257,8 +257,31 @@ public sealed partial class QueueEngine
         }
     }
 
+    /// <summary>
+    /// The ids to list or flush. A running engine over a process-local storage answers from its
+    /// own schedule: <see cref="IQueueStorage.LoadAllAsync"/> is a startup operation (the disk
+    /// storage recovers the spool in it, which must not race with writes in progress). Shared
+    /// storages list safely at any time; an engine that never started (offline) has the storage to itself.
+    /// </summary>
     private async Task<List<ScheduledMessage>> ListIdsAsync(CancellationToken cancellationToken)
     {
+        if (_shared is null && _loop is not null)
+        {
+            if (_relay is null)
+            {
+                throw new QueueAdminException($"queue {Name}: this process only stores (--no-relay) and keeps no list of its messages; stop it and use --storage");
+            }
+            var now = _time.GetUtcNow();
+            lock (_lock)
+            {
+                return _scheduled.Select(s => new ScheduledMessage(s.Key, s.Value))
+                    .Concat(_held.Select(id => new ScheduledMessage(id, HeldUntil)))
+                    .Concat(_inFlight.Select(id => new ScheduledMessage(id, now)))
+                    .OrderBy(m => m.NextAttempt)
+                    .ThenBy(m => m.Id, StringComparer.Ordinal)
+                    .ToList();
+            }
+        }
         var ids = new List<ScheduledMessage>();
         await foreach (var item in _storage.LoadAllAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -64,6 +64,26 @@ public sealed partial class SlimtaServer
     }
 
     /// <summary>
+    /// Validates <paramref name="config"/> as startup and reload do, without creating anything
+    /// (no port, no spool lock): <c>slimta --check</c>. Throws <see cref="ConfigException"/>.
+    /// </summary>
+    public static void Validate(SlimtaConfig config, SlimtaServerOptions options)
+    {
+        ResolveProcess(config, options);
+        using var catalog = new PluginCatalog(config.Directory, (options.Loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("slimta.plugins"));
+        catalog.RegisterBuiltIn(new BuiltInPlugin(), PluginCatalog.BuiltInSource);
+        catalog.LoadDirectories(options.PluginDirectories ?? PluginDirectoriesOf(config));
+        ComponentValidator.ValidateAll(config, catalog.Registry);
+        foreach (var q in config.Queues.Values)
+        {
+            if (q.Retry is { } r)
+            {
+                RetrySchedule.Create(r.Delay, r.Maximum ?? 0, r.Path, q.Options.Map["retry"]?.Location);
+            }
+        }
+    }
+
+    /// <summary>
     /// Validates <paramref name="next"/> in full and applies what can change at runtime (see the
     /// class remarks). Throws <see cref="ConfigException"/> when it is not valid; nothing changed then.
     /// </summary>
