@@ -109,6 +109,12 @@ internal static class Daemon
         {
             Console.SetError(TextWriter.Null);
         }
+        // The descriptors themselves too: whoever started us (a shell pipe, a test) sees end of
+        // file once the starter has exited. Configured files are separate descriptors.
+        if (!OperatingSystem.IsWindows())
+        {
+            Slimta.Host.Server.Posix.DetachStandardStreams();
+        }
         // Children of the server (pipe relays) must not talk to our notifier.
         Environment.SetEnvironmentVariable(SdNotify.Variable, null);
         Environment.SetEnvironmentVariable(ChildVariable, null);

@@ -91,6 +91,63 @@ internal static class Posix
         throw new IOException($"link {from} {to}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
     }
 
+    /// <summary>
+    /// Points file descriptors 0, 1 and 2 — and every copy of them (the .NET console keeps dup()s
+    /// of 1 and 2) — at /dev/null: a daemon must not keep its starter's terminal or pipes open,
+    /// or a shell pipe or a caller reading its output would never see end of file.
+    /// </summary>
+    public static void DetachStandardStreams()
+    {
+        int fd = Open("/dev/null", 2 /* O_RDWR */);
+        if (fd < 0)
+        {
+            return;
+        }
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        for (int std = 0; std <= 2; std++)
+        {
+            if (LinkOf(std) is { } target && target != "/dev/null")
+            {
+                targets.Add(target);
+            }
+        }
+        var copies = new List<int> { 0, 1, 2 };
+        try
+        {
+            foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
+            {
+                if (int.TryParse(Path.GetFileName(entry), out int n) && n > 2 && n != fd && LinkOf(n) is { } target && targets.Contains(target))
+                {
+                    copies.Add(n);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // No /proc: the three standard descriptors at least.
+        }
+        foreach (int target in copies)
+        {
+            _ = Dup2(fd, target);
+        }
+        if (fd > 2)
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static string? LinkOf(int fd)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static void Check(int result, string what)
     {
         if (result != 0)
@@ -137,6 +194,15 @@ internal static class Posix
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static extern int Dup2(int from, int to);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
 
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]
     private static extern int LinkCore([MarshalAs(UnmanagedType.LPUTF8Str)] string from, [MarshalAs(UnmanagedType.LPUTF8Str)] string to);
