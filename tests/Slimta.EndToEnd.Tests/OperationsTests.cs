@@ -354,6 +354,12 @@ public sealed class OperationsTests
         await File.WriteAllTextAsync(pidFile, "999999\n");
         await using var again = new Running(config, "-p", pidFile);
         await WaitListeningAsync(port, again);
+        // The pid file is written once the server runs.
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while ((File.Exists(pidFile) ? await File.ReadAllTextAsync(pidFile) : "") != $"{again.Process.Id}\n" && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
         Assert.Equal($"{again.Process.Id}\n", await File.ReadAllTextAsync(pidFile));
         again.Signal("TERM");
         Assert.Equal(0, await again.WaitExitAsync(TimeSpan.FromSeconds(30)));

@@ -15,6 +15,19 @@ internal sealed class PidFile : IDisposable
     /// <summary>The file.</summary>
     public string FilePath { get; }
 
+    /// <summary>
+    /// Refuses early (before any port opens) when a live process holds <paramref name="path"/>;
+    /// the file itself is created by <see cref="Create"/> once the server runs, so its
+    /// appearance means "ready" to whoever waits for it.
+    /// </summary>
+    public static void CheckNotRunning(string path)
+    {
+        if (Read(path) is { } pid && pid != Environment.ProcessId && Posix.ProcessExists(pid))
+        {
+            throw new IOException($"already running with pid {pid} (pid file {path}); stop it first, or remove the file if that process is not slimta");
+        }
+    }
+
     /// <summary>Creates the pid file; an <see cref="IOException"/> says which live process holds it.</summary>
     public static PidFile Create(string path)
     {

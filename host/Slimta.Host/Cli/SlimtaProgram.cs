@@ -125,13 +125,12 @@ public static class SlimtaProgram
             await Console.Error.WriteLineAsync($"{program}: configuration error: {e.Message}");
             return ConfigError;
         }
-        PidFile? pidFile = null;
         if (pidPath is not null)
         {
             try
             {
                 // Before any port opens: a second copy stops here, not with "address in use".
-                pidFile = PidFile.Create(pidPath);
+                PidFile.CheckNotRunning(pidPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -139,7 +138,7 @@ public static class SlimtaProgram
                 return 1;
             }
         }
-        using var pidFileScope = pidFile;
+        PidFile? pidFile = null;
 
         using var loggers = CreateLoggers(process?.Logging ?? LoggingConfig.Default);
         var log = loggers.CreateLogger(program);
@@ -202,6 +201,11 @@ public static class SlimtaProgram
                         log.LogWarning("no control socket ({Message}); set process.{Process}.control_socket for 'slimta queue'", e.Message, processName);
                     }
                 }
+                if (pidPath is not null)
+                {
+                    // Written once the server runs (listeners open): its appearance means ready.
+                    pidFile = PidFile.Create(pidPath);
+                }
                 if (privileges is not null)
                 {
                     // After binding (ports below 1024) and before any mail is handled by us as root.
@@ -218,6 +222,7 @@ public static class SlimtaProgram
                 {
                     await control.DisposeAsync();
                 }
+                pidFile?.Dispose();
                 return 1;
             }
             log.LogInformation("{Program} {Version} running (config {Config}, process {Process})", program, Version, config.File, processName);
@@ -250,6 +255,7 @@ public static class SlimtaProgram
             }
             await server.StopAsync(grace.Token);
             log.LogInformation("{Program} stopped", program);
+            pidFile?.Dispose();
         }
         return 0;
     }

@@ -183,10 +183,10 @@ public sealed class ControlServer : IAsyncDisposable
         try
         {
             await WriteAsync(_hello).ConfigureAwait(false);
-            var line = await ReadLineAsync(stream, _stop.Token).ConfigureAwait(false);
             ControlRequest request;
             try
             {
+                var line = await ReadLineAsync(stream, _stop.Token).ConfigureAwait(false);
                 request = ControlRequest.Parse(line ?? throw new FormatException("no request"));
             }
             catch (FormatException e)

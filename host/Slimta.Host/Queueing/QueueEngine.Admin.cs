@@ -246,6 +246,9 @@ public sealed partial class QueueEngine
         _bounces = bounces;
     }
 
+    /// <summary>The relay in use (a reload disposes a replaced relay only when no engine uses it any more).</summary>
+    internal IRelay? CurrentRelay => _relay;
+
     /// <summary>Completes when the attempts running now have finished (to dispose a relay replaced by a reload).</summary>
     internal Task RunningAttemptsAsync() => Task.WhenAll(_running.Values.ToArray());
 

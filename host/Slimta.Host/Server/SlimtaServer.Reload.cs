@@ -240,7 +240,10 @@ public sealed partial class SlimtaServer
         }
 
         // The replaced relays go once the attempts that may use them have ended.
-        var replaced = newRelays.Keys.Where(_relays.ContainsKey).Select(n => _relays[n]).ToList();
+        // A queue whose change needs a restart keeps its old relay: that one stays.
+        var replaced = newRelays.Keys.Where(_relays.ContainsKey).Select(n => _relays[n])
+            .Where(old => !_engines.Any(e => ReferenceEquals(e.CurrentRelay, old)))
+            .ToList();
         _relays = relays;
         if (replaced.Count > 0)
         {
