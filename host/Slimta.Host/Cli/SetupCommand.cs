@@ -24,10 +24,15 @@ public static class SetupCommand
     {
         bool force = false;
         var positional = new List<string>();
-        foreach (var arg in args)
+        for (int i = 0; i < args.Count; i++)
         {
+            var arg = args[i];
             switch (arg)
             {
+                case "-c" or "--config" or "--format" or "-n" or "--process-name" or "-p" or "--pid-file":
+                    // The server's options (./slimta adds -c for the embedded default): not used here.
+                    i++;
+                    break;
                 case "--force":
                     force = true;
                     break;

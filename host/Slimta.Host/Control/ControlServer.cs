@@ -28,10 +28,12 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _connections = [];
     private readonly Task _acceptLoop;
+    private readonly string? _createdDirectory;
 
-    private ControlServer(string path, Socket listener, QueueAdminService admin, JsonObject hello, ILogger log)
+    private ControlServer(string path, string? createdDirectory, Socket listener, QueueAdminService admin, JsonObject hello, ILogger log)
     {
         SocketPath = path;
+        _createdDirectory = createdDirectory;
         _listener = listener;
         _admin = admin;
         _hello = hello;
@@ -55,9 +57,11 @@ public sealed class ControlServer : IAsyncDisposable
         }
         path = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(path)!;
+        string? created = null;
         if (!Directory.Exists(dir))
         {
             Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            created = dir;
         }
         if (File.Exists(path) || Directory.Exists(path))
         {
@@ -90,11 +94,19 @@ public sealed class ControlServer : IAsyncDisposable
             listener.Dispose();
             throw;
         }
-        return new ControlServer(path, listener, admin, hello, log);
+        return new ControlServer(path, created, listener, admin, hello, log);
     }
 
     /// <summary>Gives the socket to the user the server switches to (so it can still remove it, and its admins can connect).</summary>
-    public void ChangeOwner(uint uid, uint gid) => Posix.Chown(SocketPath, uid, gid);
+    public void ChangeOwner(uint uid, uint gid)
+    {
+        // A directory made here (mode 0700) goes too, or the user could neither reach nor remove the socket.
+        if (_createdDirectory is not null)
+        {
+            Posix.Chown(_createdDirectory, uid, gid);
+        }
+        Posix.Chown(SocketPath, uid, gid);
+    }
 
     /// <summary>Stops answering, ends running requests and removes the socket file.</summary>
     public async ValueTask DisposeAsync()
