@@ -27,6 +27,9 @@ public sealed record CommandLineOptions
     /// <summary><c>-p/--pid-file FILE</c>.</summary>
     public string? PidFile { get; init; }
 
+    /// <summary><c>--check</c>: validate the configuration and exit (starts nothing).</summary>
+    public bool Check { get; init; }
+
     /// <summary><c>--version</c>.</summary>
     public bool Version { get; init; }
 
@@ -73,6 +76,7 @@ public sealed record CommandLineOptions
                 "-a" or "--attached" => o with { Attached = true },
                 "-d" or "--daemon" => o with { Daemon = true },
                 "-p" or "--pid-file" => o with { PidFile = Value() },
+                "--check" => o with { Check = true },
                 "--version" => o with { Version = true },
                 "-h" or "--help" => o with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
@@ -84,6 +88,8 @@ public sealed record CommandLineOptions
     /// <summary>The usage text.</summary>
     public static string Usage(string program) => $"""
         usage: {program} [options]
+               {program} queue list|show ID|flush [ID]|hold ID|release ID|delete ID|bounce ID [options]
+               {program} setup config DIR [--force]
 
           -c, --config FILE        configuration file (default: ./slimta.conf, ~/.slimta/slimta.conf,
                                    /etc/slimta/slimta.conf); .toml files are TOML, others YAML
@@ -94,7 +100,11 @@ public sealed record CommandLineOptions
           -a, --attached           stay attached to the terminal even if the config says daemon
           -d, --daemon             detach from the terminal and run in the background
           -p, --pid-file FILE      write the process id to FILE
+              --check              validate the configuration (as startup and SIGHUP do) and exit
               --version            print the version and exit
           -h, --help               this text
+
+        Signals: SIGTERM/SIGINT drain and stop (process.NAME.shutdown_timeout), SIGHUP reloads
+        the configuration. '{program} queue --help' for the queue commands.
         """;
 }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Configuration;
 using Slimta.Host.Configuration;
+using Slimta.Host.Control;
 using Slimta.Host.Logging;
 using Slimta.Host.Server;
 
@@ -12,7 +13,8 @@ namespace Slimta.Host.Cli;
 /// <summary>
 /// The body of the <c>slimta</c> and <c>slimta-worker</c> executables: parse options, load and
 /// validate the configuration (every error stops startup before a port opens), run until SIGTERM
-/// or SIGINT, then stop gracefully and exit 0.
+/// or SIGINT, then drain and exit 0; SIGHUP reloads the configuration. Also the subcommands
+/// <c>queue …</c> (<see cref="QueueCommand"/>) and <c>setup config DIR</c> (<see cref="SetupCommand"/>).
 /// </summary>
 public static class SlimtaProgram
 {
@@ -22,13 +24,23 @@ public static class SlimtaProgram
     /// <summary>Exit status for bad command-line usage.</summary>
     public const int UsageError = 64;
 
-    /// <summary>How long a graceful stop may take before in-flight work is abandoned (it stays queued).</summary>
-    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>How long a graceful stop may take by default before in-flight work is abandoned (it stays queued); <c>process.NAME.shutdown_timeout</c>.</summary>
+    public static readonly TimeSpan ShutdownTimeout = ProcessSettings.DefaultShutdownTimeout;
+
+    /// <summary>Option words that take a value (to find a subcommand after them).</summary>
+    private static readonly HashSet<string> ValueOptions = new(StringComparer.Ordinal) { "-c", "--config", "--format", "-n", "--process-name", "-p", "--pid-file" };
 
     /// <summary>Runs the server (or, with <paramref name="worker"/>, the delivery-only worker).</summary>
     public static async Task<int> RunAsync(string[] args, bool worker)
     {
         string program = worker ? "slimta-worker" : "slimta";
+        if (FindSubcommand(args) is { } sub)
+        {
+            var rest = args.Where((_, i) => i != sub.Index).ToList();
+            return sub.Name == "queue"
+                ? await QueueCommand.RunAsync(rest, program)
+                : await SetupCommand.RunAsync(rest, program);
+        }
         CommandLineOptions options;
         try
         {
@@ -65,30 +77,51 @@ public static class SlimtaProgram
 
         var processName = options.ProcessName ?? program;
         var process = config.Processes.GetValueOrDefault(processName);
-        if (process is not null)
+        if (options.Check)
         {
-            // Dropping privileges is not built yet: refusing is safer than running as root while
-            // the operator believes otherwise.
-            // Features not built yet are refused, never silently ignored.
-            var notYet = new (string Key, bool Set, string Why)[]
-            {
-                ("user", process.User is not null, "privileges are not dropped; start the process as the user it should run as"),
-                ("group", process.Group is not null, "privileges are not dropped; start the process as the user it should run as"),
-            };
-            foreach (var (key, set, why) in notYet)
-            {
-                if (set)
-                {
-                    await Console.Error.WriteLineAsync($"{program}: configuration error: process.{processName}.{key}: not supported yet ({why})");
-                    return ConfigError;
-                }
-            }
-            RedirectOutput(process, config.Directory);
+            return await CheckAsync(config, processName, options.ProcessName is not null, program);
         }
         if ((options.Daemon || process?.Daemon == true) && !options.Attached)
         {
-            return Detach(args, program);
+            return await Daemon.DetachAsync(args, program);
         }
+        if (process is not null)
+        {
+            RedirectOutput(process, config.Directory);
+        }
+
+        // Settings the executable itself reads; all checked before anything starts.
+        var settings = ProcessSettings.Resolve(config, processName, options.ProcessName is not null);
+        Privileges? privileges;
+        TimeSpan shutdownTimeout;
+        string? pidPath;
+        (string? Path, bool Explicit) controlSocket;
+        try
+        {
+            privileges = Privileges.Resolve(settings);
+            shutdownTimeout = ProcessSettings.ShutdownTimeout(settings);
+            pidPath = ProcessSettings.PidFile(settings, config.Directory, options.PidFile);
+            controlSocket = ProcessSettings.ControlSocket(settings, config.Directory, pidPath);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"{program}: configuration error: {e.Message}");
+            return ConfigError;
+        }
+        if (pidPath is not null)
+        {
+            try
+            {
+                // Before any port opens: a second copy stops here, not with "address in use".
+                PidFile.CheckNotRunning(pidPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"{program}: {e.Message}");
+                return 1;
+            }
+        }
+        PidFile? pidFile = null;
 
         SlimtaLoggerFactory loggers;
         try
@@ -124,40 +157,176 @@ public static class SlimtaProgram
         await using (server)
         {
             using var stop = new CancellationTokenSource();
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var grace = new CancellationTokenSource();
+            var reloads = new SemaphoreSlim(0, 1);
+            void Stop(PosixSignalContext c)
+            {
+                c.Cancel = true;
+                if (stop.IsCancellationRequested)
+                {
+                    // A second SIGTERM/SIGINT while draining: stop waiting for sessions and attempts.
+                    grace.Cancel();
+                }
+                stop.Cancel();
+            }
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+            {
+                c.Cancel = true;
+                if (reloads.CurrentCount == 0)
+                {
+                    reloads.Release();
+                }
+            });
+            ControlServer? control = null;
             try
             {
                 await server.StartAsync(stop.Token);
+                if (controlSocket.Path is { } socketPath)
+                {
+                    try
+                    {
+                        control = ControlServer.Start(socketPath, server.CreateAdminService(offline: false), QueueCommand.Hello(config, processName), loggers.CreateLogger("slimta.control"));
+                    }
+                    catch (Exception e) when (!controlSocket.Explicit && e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+                    {
+                        // The default place is best effort (another server may use it); a configured one is not.
+                        log.LogWarning("no control socket ({Message}); set process.{Process}.control_socket for 'slimta queue'", e.Message, processName);
+                    }
+                }
+                if (pidPath is not null)
+                {
+                    // Written once the server runs (listeners open): its appearance means ready.
+                    pidFile = PidFile.Create(pidPath);
+                }
+                if (privileges is not null)
+                {
+                    // After binding (ports below 1024) and before any mail is handled by us as root.
+                    control?.ChangeOwner(privileges.Uid, privileges.Gid);
+                    pidFile?.ChangeOwner(privileges.Uid, privileges.Gid);
+                    privileges.Drop();
+                    log.LogInformation("running as uid {Uid} gid {Gid}", privileges.Uid, privileges.Gid);
+                }
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
                 log.LogCritical("{Program} could not start: {Message}", program, e.Message);
+                if (control is not null)
+                {
+                    await control.DisposeAsync();
+                }
+                pidFile?.Dispose();
                 return 1;
             }
-            var pidFile = options.PidFile ?? server.Process.PidFile;
-            if (pidFile is not null)
-            {
-                await File.WriteAllTextAsync(pidFile, Environment.ProcessId + "\n");
-            }
             log.LogInformation("{Program} {Version} running (config {Config}, process {Process})", program, Version, config.File, processName);
-            try
+            SdNotify.Send($"READY=1\nMAINPID={Environment.ProcessId}");
+            if (Daemon.IsChild)
             {
-                await Task.Delay(Timeout.Infinite, stop.Token);
+                Daemon.LeaveTerminal(settings.Stdout is not null, settings.Stderr is not null);
             }
-            catch (OperationCanceledException)
+
+            while (!stop.IsCancellationRequested)
             {
-                // SIGTERM or SIGINT: stop gracefully.
+                try
+                {
+                    await reloads.WaitAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                // SIGHUP also reopens a file log target, so logrotate can move it without copytruncate.
+                loggers.Reopen();
+                await ReloadAsync(server, config.File, options.Format, log);
             }
-            log.LogInformation("{Program} stopping", program);
-            using var timeout = new CancellationTokenSource(ShutdownTimeout);
-            await server.StopAsync(timeout.Token);
-            if (pidFile is not null)
+
+            // SIGTERM or SIGINT: drain. Listeners close first, then sessions and attempts get the grace.
+            SdNotify.Send("STOPPING=1");
+            log.LogInformation("{Program} stopping: draining for at most {Timeout} s", program, shutdownTimeout.TotalSeconds);
+            grace.CancelAfter(shutdownTimeout);
+            if (control is not null)
             {
-                File.Delete(pidFile);
+                await control.DisposeAsync();
             }
+            await server.StopAsync(grace.Token);
+            log.LogInformation("{Program} stopped", program);
+            pidFile?.Dispose();
         }
         return 0;
+    }
+
+    /// <summary>SIGHUP: load and validate the file again; apply what can change, report the rest; a bad file changes nothing.</summary>
+    private static async Task ReloadAsync(SlimtaServer server, string file, string? format, ILogger log)
+    {
+        SdNotify.Send("RELOADING=1");
+        try
+        {
+            var next = ConfigLoader.LoadFile(file, format);
+            var report = await server.ReloadAsync(next, CancellationToken.None);
+            if (report.NoChange)
+            {
+                log.LogInformation("reload: no change in {File}", file);
+            }
+            else
+            {
+                log.LogInformation("reload: applied {Applied}", report.Applied.Count == 0 ? "nothing" : string.Join(", ", report.Applied));
+                foreach (var item in report.RestartNeeded)
+                {
+                    log.LogWarning("reload: restart needed, not applied: {Item}", item);
+                }
+            }
+        }
+        catch (ConfigException e)
+        {
+            log.LogError("reload failed, the running configuration stays: configuration error: {Message}", e.Message);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "reload failed, the running configuration stays");
+        }
+        finally
+        {
+            SdNotify.Send("READY=1");
+        }
+    }
+
+    /// <summary><c>--check</c>: validate as startup does, without opening or locking anything.</summary>
+    private static async Task<int> CheckAsync(SlimtaConfig config, string processName, bool explicitName, string program)
+    {
+        try
+        {
+            SlimtaServer.Validate(config, new SlimtaServerOptions { ProcessName = processName, ProcessNameExplicit = explicitName });
+            var settings = ProcessSettings.Resolve(config, processName, explicitName);
+            Privileges.Resolve(settings);
+            ProcessSettings.ShutdownTimeout(settings);
+            ProcessSettings.ControlSocket(settings, config.Directory, ProcessSettings.PidFile(settings, config.Directory, null));
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"{program}: configuration error: {e.Message}");
+            return ConfigError;
+        }
+        Console.WriteLine($"{program}: configuration {config.File} is valid");
+        return 0;
+    }
+
+    /// <summary>The subcommand word (<c>queue</c>, <c>setup</c>) and its index: the first argument that is not an option or an option's value.</summary>
+    private static (string Name, int Index)? FindSubcommand(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (ValueOptions.Contains(args[i]))
+            {
+                i++;
+                continue;
+            }
+            if (!args[i].StartsWith('-'))
+            {
+                return args[i] is "queue" or "setup" ? (args[i], i) : null;
+            }
+        }
+        return null;
     }
 
     /// <summary>The product version.</summary>
@@ -177,35 +346,5 @@ public static class SlimtaProgram
         }
     }
 
-    /// <summary>
-    /// Daemon mode: .NET cannot fork, so the program starts itself again in a new session
-    /// (<c>setsid</c>) with <c>--attached</c>, detached from the terminal, and exits.
-    /// </summary>
-    private static int Detach(string[] args, string program)
-    {
-        var self = Environment.ProcessPath ?? "dotnet";
-        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = false, RedirectStandardError = false };
-        psi.ArgumentList.Add(self);
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            psi.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
-        }
-        foreach (var a in args)
-        {
-            if (a is not "-d" and not "--daemon")
-            {
-                psi.ArgumentList.Add(a);
-            }
-        }
-        psi.ArgumentList.Add("--attached");
-        using var child = Process.Start(psi);
-        if (child is null)
-        {
-            Console.Error.WriteLine($"{program}: could not start the daemon");
-            return 1;
-        }
-        child.StandardInput.Close();
-        Console.WriteLine($"{program}: running in the background, pid {child.Id}");
-        return 0;
     }
 }

@@ -15,7 +15,7 @@ internal static class ConfigBinder
     private const string Custom = "custom";
     private const string Proxy = "proxy";
 
-    private static readonly string[] ProcessKeys = ["daemon", "hostname", "fqdn", "pid_file", "user", "group", "stdout", "stderr", "logging", "metrics"];
+    private static readonly string[] ProcessKeys = ["daemon", "hostname", "fqdn", "pid_file", "user", "group", "stdout", "stderr", "logging", "metrics", "control_socket", "shutdown_timeout"];
     private static readonly string[] LogLevels = ["trace", "debug", "information", "warning", "error", "critical", "none"];
 
     public static SlimtaConfig Bind(ConfigMap root, string file, string directory)

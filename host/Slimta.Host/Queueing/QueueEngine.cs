@@ -27,7 +27,7 @@ namespace Slimta.Host.Queueing;
 /// leaves claims that expire after the lease and are taken over by another worker.
 /// </para>
 /// </summary>
-public sealed class QueueEngine : IQueue, IAsyncDisposable
+public sealed partial class QueueEngine : IQueue, IAsyncDisposable
 {
     /// <summary>How long to wait before trying again after the storage itself failed during an attempt.</summary>
     public static readonly TimeSpan StorageErrorDelay = TimeSpan.FromMinutes(1);
@@ -36,10 +36,11 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
     public static readonly TimeSpan SharedPollInterval = TimeSpan.FromSeconds(1);
 
     private readonly IQueueStorage _storage;
-    private readonly IRelay? _relay;
-    private readonly IReadOnlyList<IQueuePolicy> _policies;
-    private readonly RetrySchedule? _retry;
-    private readonly BounceBuilder _bounces;
+    // Not readonly: a configuration reload (SIGHUP) swaps them; see QueueEngine.Admin.cs.
+    private volatile IRelay? _relay;
+    private volatile IReadOnlyList<IQueuePolicy> _policies;
+    private volatile RetrySchedule? _retry;
+    private volatile BounceBuilder _bounces;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly int _maxConcurrentAttempts;
@@ -158,7 +159,15 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
             int count = 0;
             await foreach (var item in _storage.LoadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                Schedule(item.Id, item.NextAttempt);
+                // Held messages (slimta queue hold) wait for a release, outside the schedule.
+                if (IsHeld(item.NextAttempt))
+                {
+                    MarkHeld(item.Id);
+                }
+                else
+                {
+                    Schedule(item.Id, item.NextAttempt);
+                }
                 count++;
             }
             if (count > 0)
@@ -536,6 +545,13 @@ public sealed class QueueEngine : IQueue, IAsyncDisposable
                 if (claimed is null)
                 {
                     await WaitForSharedWorkAsync(shared, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (IsHeld(claimed.NextAttempt))
+                {
+                    // Held while still new (a storage may hand out new messages before their
+                    // next-attempt time): put it back on its far-future schedule, unattempted.
+                    await SettleAsync(() => shared.SetNextAttemptAsync(claimed.Id, claimed.NextAttempt, CancellationToken.None), claimed.Id, "hold").ConfigureAwait(false);
                     continue;
                 }
                 lock (_lock)

@@ -19,11 +19,14 @@ namespace Slimta.Host.Server;
 /// so every configuration error stops startup first; <see cref="StartAsync"/> then loads stored
 /// mail and opens the listeners. Tests start it in-process; the executables are thin wrappers.
 /// </summary>
-public sealed class SlimtaServer : IAsyncDisposable
+public sealed partial class SlimtaServer : IAsyncDisposable
 {
     private readonly PluginCatalog _catalog;
     private readonly List<QueueEngine> _engines;
     private readonly ILogger _log;
+    private readonly ComponentContext _context;
+    private readonly SlimtaServerOptions _options;
+    private IReadOnlyDictionary<string, IRelay> _relays;
     private bool _started;
 
     /// <summary>The host's instruments (meter <c>Slimta</c>), one set per server.</summary>
@@ -40,12 +43,17 @@ public sealed class SlimtaServer : IAsyncDisposable
         IReadOnlyDictionary<string, IQueue> queues,
         IReadOnlyDictionary<string, IEdge> edges,
         List<QueueEngine> engines,
-        ILogger log)
+        ILogger log,
+        ComponentContext context,
+        SlimtaServerOptions options)
     {
         Config = config;
         Process = process;
         _catalog = catalog;
-        Relays = relays;
+        _relays = relays;
+        _context = context;
+        _options = options;
+        _running = config;
         Queues = queues;
         Edges = edges;
         _engines = engines;
@@ -58,8 +66,8 @@ public sealed class SlimtaServer : IAsyncDisposable
     /// <summary>The process section in use.</summary>
     public ProcessConfig Process { get; }
 
-    /// <summary>Relays by name.</summary>
-    public IReadOnlyDictionary<string, IRelay> Relays { get; }
+    /// <summary>Relays by name (replaced by a reload that changes relays).</summary>
+    public IReadOnlyDictionary<string, IRelay> Relays => _relays;
 
     /// <summary>Queues by name (a <see cref="QueueEngine"/> for every storage type).</summary>
     public IReadOnlyDictionary<string, IQueue> Queues { get; }
@@ -148,7 +156,7 @@ public sealed class SlimtaServer : IAsyncDisposable
                     edges[edge.Name] = registry.GetEdge(edge.Options).Create(edge.Options, queues[edge.Queue], context);
                 }
             }
-            var server = new SlimtaServer(config, process, catalog, relays, queues, edges, engines, log);
+            var server = new SlimtaServer(config, process, catalog, relays, queues, edges, engines, log, context, options);
             server.AttachMetrics();
             return server;
         }
@@ -241,6 +249,7 @@ public sealed class SlimtaServer : IAsyncDisposable
         {
             await queue.DisposeAsync().ConfigureAwait(false);
         }
+        await DisposeReplacedRelaysAsync().ConfigureAwait(false);
         foreach (var relay in Relays.Values.OfType<IAsyncDisposable>())
         {
             await relay.DisposeAsync().ConfigureAwait(false);
