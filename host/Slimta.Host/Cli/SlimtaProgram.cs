@@ -345,6 +345,4 @@ public static class SlimtaProgram
             Console.SetError(new StreamWriter(new FileStream(Path.GetFullPath(stderr, configDirectory), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true });
         }
     }
-
-    }
 }
