@@ -3,6 +3,7 @@ using Slimta.Abstractions.Configuration;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Queueing;
 using Slimta.Plugins.MailAuth.Dkim;
+using Slimta.Plugins.MailAuth.Verify;
 using static Slimta.Plugins.MailAuth.Tests.MailAuthTestKit;
 
 namespace Slimta.Plugins.MailAuth.Tests;
@@ -25,7 +26,8 @@ public sealed class VerifyAuthTests(MailAuthFixture fixture)
         return envelope;
     }
 
-    private static string B(Envelope envelope) => DkimSignPolicy.Tag(envelope.Message.GetHeader("DKIM-Signature")!, "b")![..8];
+    /// <summary>The header.b value the verifier writes: the signature's first 8 characters, quoted when they hold a '/'.</summary>
+    private static string B(Envelope envelope) => AuthenticationResults.Value(DkimSignPolicy.Tag(envelope.Message.GetHeader("DKIM-Signature")!, "b")![..8]);
 
     private static string Header(params string[] results) => "Authentication-Results: " + Id + ";\r\n\t" + string.Join(";\r\n\t", results) + "\r\n";
 

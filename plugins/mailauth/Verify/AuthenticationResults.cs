@@ -36,10 +36,15 @@ internal static partial class AuthenticationResults
         return id.Length == 0 ? null : id;
     }
 
-    /// <summary>A property value (§2.3 pvalue): kept when it is a token or address, else quoted.</summary>
+    /// <summary>
+    /// A property value (RFC 8601 §2.3 pvalue): kept as is when it is an RFC 2045 token (any
+    /// printable ASCII but the tspecials <c>()&lt;&gt;@,;:\"/[]?=</c>) or an address
+    /// (<c>local-part@domain</c>), else written as a quoted-string. A DKIM <c>header.b</c> prefix
+    /// is base64, so it is plain unless it holds a <c>/</c> (<c>+</c> is a token character).
+    /// </summary>
     public static string Value(string text)
     {
-        if (text.Length > 0 && PlainValue().IsMatch(text))
+        if (text.Length > 0 && (Token().IsMatch(text) || Address().IsMatch(text)))
         {
             return text;
         }
@@ -53,6 +58,9 @@ internal static partial class AuthenticationResults
     [GeneratedRegex(@"\([^()]*\)")]
     private static partial Regex CommentPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]*@?[A-Za-z0-9.\-_]+$")]
-    private static partial Regex PlainValue();
+    [GeneratedRegex(@"^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$")]
+    private static partial Regex Token();
+
+    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]*@[A-Za-z0-9.\-_]+$")]
+    private static partial Regex Address();
 }
