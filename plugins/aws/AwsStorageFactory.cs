@@ -54,7 +54,7 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
         // request and its retries (standard mode: throttling, 5xx, network errors) repeat it, so
         // the whole call is bounded by about (retries + 1) requests plus the backoff between them.
         var deadline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddTimeout(new TimeoutStrategyOptions { Timeout = (settings.Timeout * (settings.Retries + 1)) + TimeSpan.FromSeconds(5) })
+            .AddTimeout(new TimeoutStrategyOptions { Timeout = CallDeadline(settings) })
             .Build();
         var credentials = settings.AccessKeyId is not null ? new BasicAWSCredentials(settings.AccessKeyId, settings.SecretAccessKey) : null;
 
@@ -104,6 +104,10 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
         IAmazonSQS sqs = credentials is null ? new AmazonSQSClient(sqsConfig) : new AmazonSQSClient(credentials, sqsConfig);
         return new AwsSharedStorage(store, new SqsNotices(sqs, settings.QueueName, deadline), settings, time, log);
     }
+
+    /// <summary>The longest one S3 or SQS call may take, its SDK retries included.</summary>
+    internal static TimeSpan CallDeadline(AwsStorageSettings settings) =>
+        (settings.Timeout * (settings.Retries + 1)) + TimeSpan.FromSeconds(5);
 
     /// <summary>Checks every key and resolves the settings; errors name the key.</summary>
     internal static AwsStorageSettings Read(ComponentOptions options)

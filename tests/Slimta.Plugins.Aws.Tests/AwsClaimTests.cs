@@ -344,6 +344,68 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
         await Assert.ThrowsAnyAsync<Exception>(async () => await storage.WriteAsync(Guid.NewGuid().ToString("N"), Sample(), _time.GetUtcNow(), Ct));
     }
 
+    [Fact]
+    public async Task SetNextAttemptAsync_NotClaimedEarlierThanRecorded_DueAtTheNewTime()
+    {
+        // `slimta queue flush ID` on a message whose retry is hours away: the admin's process holds
+        // no claim, and the notice is hidden until the old retry time.
+        await using var a = Storage();
+        await using var admin = Storage();
+        await using var b = Storage();
+        var id = await WriteAsync(a);
+        Assert.NotNull(await a.ClaimNextDueAsync("w1", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(6), Ct);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        await admin.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var claimed = await b.ClaimNextDueAsync("w2", Lease, Ct);
+
+        Assert.Equal(id, claimed?.Id);
+        await b.RemoveAsync(id, Ct);
+        _time.Advance(TimeSpan.FromHours(7));
+        Assert.Null(await admin.ClaimNextDueAsync("w3", Lease, Ct)); // the old notice comes back and goes
+        Assert.Empty(_sqs!.Bodies(_queue));
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_HeldThenReleasedWithoutClaim_ClaimableAtOnce()
+    {
+        // `slimta queue hold ID` then `slimta queue release ID` from a process holding no claim.
+        await using var a = Storage();
+        await using var admin = Storage();
+        var id = await WriteAsync(a);
+        await admin.SetNextAttemptAsync(id, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), Ct);
+        Assert.Null(await a.ClaimNextDueAsync("w1", Lease, Ct)); // held: the notice is parked for hours
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        await admin.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(id, (await a.ClaimNextDueAsync("w1", Lease, Ct))?.Id);
+    }
+
+    [Fact]
+    public async Task ClaimNextDueAsync_MessageWrittenLaterThanOrphanGraceButWithinWriteDeadline_Claimed()
+    {
+        // timeout 600 s and 2 retries: a write may take half an hour; its notice must outlive it.
+        var extra = new[] { ("timeout", "600") };
+        await using var a = (AwsSharedStorage)aws.Create(_time, _prefix, _queue, Lease.TotalSeconds, extra, _sqs);
+        var id = Guid.NewGuid().ToString("N");
+        var next = _time.GetUtcNow();
+        var notice = await a.Notices.SendAsync(id, next, TimeSpan.Zero, Ct);
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Null(await a.ClaimNextDueAsync("w1", Lease, Ct)); // the object is still being written
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        await a.Store.PutAsync(id, Sample(), next, notice, Ct);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(id, (await a.ClaimNextDueAsync("w1", Lease, Ct))?.Id);
+    }
+
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
     {
         var list = new List<T>();
