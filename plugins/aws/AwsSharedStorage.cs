@@ -352,13 +352,22 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             else
             {
                 // Maybe still being written: look again later, less often the older it gets.
-                var again = TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
-                await HideAsync(notice.ReceiptHandle, again, id, "postpone").ConfigureAwait(false);
+                await HideAsync(notice.ReceiptHandle, PostponeFor(age), id, "postpone").ConfigureAwait(false);
             }
             return null;
         }
         if (current.Notice is { } valid && valid != notice.MessageId)
         {
+            var noticeAge = now - (SqsNotices.SentAt(notice) ?? received.ReceivedAt);
+            if (noticeAge < _orphanGrace)
+            {
+                // Maybe a replacement whose sender has not recorded it yet (a new notice is sent,
+                // then recorded): deleting it now, and the old one when it comes back, would leave
+                // the message with no notice at all. Look again soon; a real duplicate is deleted
+                // once it is older than any write could take.
+                await HideAsync(notice.ReceiptHandle, PostponeFor(noticeAge), id, "postpone").ConfigureAwait(false);
+                return null;
+            }
             _log.LogDebug("queue={Queue} id={Id} duplicate notice {NoticeId} deleted", _settings.Name, id, notice.MessageId);
             await DeleteNoticeAsync(notice.ReceiptHandle, id).ConfigureAwait(false);
             return null;
@@ -383,6 +392,10 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         _claims[id] = new Claim(workerId, notice.ReceiptHandle, notice.MessageId, received.ReceivedAt, sentAt);
         return current.Message;
     }
+
+    /// <summary>How long a notice that may not be recorded yet is hidden: less often the older it gets.</summary>
+    private static TimeSpan PostponeFor(TimeSpan age) =>
+        TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
 
     public async ValueTask<bool> RenewAsync(string id, string workerId, TimeSpan lease, CancellationToken cancellationToken)
     {

@@ -260,7 +260,32 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
         Assert.Equal(id, first?.Id);
         Assert.Null(second);
         Assert.Null(third);
+        // A young duplicate may be a replacement not recorded yet: it is deleted once it is old.
+        for (int i = 0; i < 36; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(20));
+            Assert.True(await a.RenewAsync(id, "w1", Lease, Ct));
+            Assert.Null(await b.ClaimNextDueAsync("w2", Lease, Ct));
+        }
         Assert.Single(_sqs!.Bodies(_queue));
+    }
+
+    [Fact]
+    public async Task ClaimNextDueAsync_ReplacementNoticeSeenBeforeItIsRecorded_KeptAndClaimedOnceRecorded()
+    {
+        // An operator's flush sends a new notice, then records it; a worker may receive it in between.
+        await using var a = Storage();
+        await using var b = Storage();
+        var id = await WriteAsync(a);
+        Assert.NotNull(await a.ClaimNextDueAsync("w1", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(1), Ct);
+        var fresh = await a.Notices.SendAsync(id, _time.GetUtcNow(), TimeSpan.Zero, Ct);
+
+        Assert.Null(await b.ClaimNextDueAsync("w2", Lease, Ct)); // seen before it is recorded
+        await a.Store.UpdateAsync(id, s => { s.NextMs = _time.GetUtcNow().ToUnixTimeMilliseconds(); s.Notice = fresh; return true; }, Ct);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(id, (await b.ClaimNextDueAsync("w2", Lease, Ct))?.Id);
     }
 
     [Fact]
