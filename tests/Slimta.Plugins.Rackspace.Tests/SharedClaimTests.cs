@@ -164,6 +164,49 @@ public sealed class SharedClaimTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetNextAttemptAsync_NotClaimedEarlierThanRecorded_DueAtTheNewTime()
+    {
+        // `slimta queue flush ID` on a message whose retry is hours away, from a process holding no claim.
+        var edge = Storage();
+        var a = Storage();
+        var b = Storage();
+        var id = await WriteAsync(edge);
+        Assert.NotNull(await a.ClaimNextDueAsync("a", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(6), Ct); // parked for 6 h
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        await edge.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct);
+
+        Assert.Equal(id, (await b.ClaimNextDueAsync("b", Lease, Ct))?.Id);
+        await b.RemoveAsync(id, Ct);
+        _time.Advance(TimeSpan.FromHours(7));
+        Assert.Null(await a.ClaimNextDueAsync("a", Lease, Ct));
+        Assert.Empty(_server.QueueMessages(_name));
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_HeldThenReleasedWithoutClaim_ClaimableAtOnceAndOldNoticeDropped()
+    {
+        var edge = Storage();
+        var a = Storage();
+        var b = Storage();
+        var id = await WriteAsync(edge);
+        await edge.SetNextAttemptAsync(id, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), Ct); // hold
+        Assert.Null(await a.ClaimNextDueAsync("a", Lease, Ct)); // parks the notice for 12 h
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        await edge.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct); // release
+        Assert.Equal(id, (await a.ClaimNextDueAsync("a", Lease, Ct))?.Id);
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(30), Ct); // a retry far away
+        _time.Advance(TimeSpan.FromHours(13)); // both notices free again
+
+        // The old notice is a duplicate now: dropped, so the message has one notice, not two
+        // (two would mean two workers attempting it at once when it is due).
+        Assert.Null(await b.ClaimNextDueAsync("b", Lease, Ct));
+        Assert.Single(_server.QueueMessages(_name));
+    }
+
+    [Fact]
     public async Task ClaimNextDueAsync_NotDueYet_ParksNoticeAndReturnsNull()
     {
         var edge = Storage();
