@@ -51,6 +51,15 @@ public sealed class AwsPluginTests
     }
 
     [Fact]
+    public void ToString_WithKeys_NeverShowsTheSecret()
+    {
+        var settings = AwsStorageFactory.Read(Options(("type", "aws"), ("bucket_name", "queue"), ("access_key_id", "AKIDEXAMPLE"), ("secret_access_key", "wJalrXUtnFEMI-secret")));
+
+        Assert.DoesNotContain("wJalrXUtnFEMI-secret", settings.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("wJalrXUtnFEMI-secret", (settings with { Prefix = "x/" }).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_OnlyBucket_SeedDefaults()
     {
         var settings = AwsStorageFactory.Read(Options(("type", "aws"), ("bucket_name", "queue")));
