@@ -152,6 +152,24 @@ public sealed class AwsPluginTests
         Assert.Equal("queue.q.lease", Invalid(("bucket_name", "queue"), ("lease", lease)).KeyPath);
     }
 
+    [Theory]
+    [InlineData("queue_region", "us-west2")]
+    [InlineData("queue_region", "US-WEST-2")]
+    [InlineData("bucket_region", "eu_west_1")]
+    public void Validate_NotAnAwsRegionWithoutServiceUrl_ThrowsNamingTheRegionKey(string key, string region)
+    {
+        // The SDK accepts any region name and fails only at the first call, with a DNS error for
+        // a host such as sqs.us-west2.amazonaws.com: every message would be refused with 451.
+        Assert.Equal("queue.q." + key, Invalid(("bucket_name", "queue"), ("queue_name", "q"), (key, region)).KeyPath);
+    }
+
+    [Fact]
+    public void Validate_CustomRegionWithServiceUrl_Accepted()
+    {
+        // S3-compatible services (MinIO, Garage, Ceph) sign with region names of their own.
+        Factory().Validate(Options(("type", "aws"), ("bucket_name", "queue"), ("queue_region", "garage"), ("service_url", "http://127.0.0.1:3900")));
+    }
+
     [Fact]
     public void Validate_EmptyQueueName_ThrowsNamingQueueName()
     {
