@@ -104,7 +104,11 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
             await RescheduleUnclaimedAsync(id, nextAttempt, cancellationToken).ConfigureAwait(false);
             return;
         }
-        await base.SetNextAttemptAsync(id, nextAttempt, cancellationToken).ConfigureAwait(false);
+        // The claimed notice is recorded as the message's valid one in the same metadata POST (no
+        // extra call): a duplicate notice (a POST repeated after an ambiguous timeout) is then
+        // dropped when claimed, instead of starting a second concurrent attempt at every retry.
+        var claimedNotice = CloudQueuesClient.MessageIdOf(held.Notice.MessageHref);
+        await UpdateAsync(id, m => m with { NextAttempt = nextAttempt, Notice = claimedNotice }, cancellationToken).ConfigureAwait(false);
         if (nextAttempt <= Time.GetUtcNow())
         {
             await _queues.ReleaseClaimAsync(held.Notice.ClaimHref, cancellationToken).ConfigureAwait(false);

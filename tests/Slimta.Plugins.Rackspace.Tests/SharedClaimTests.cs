@@ -207,6 +207,30 @@ public sealed class SharedClaimTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetNextAttemptAsync_DuplicateNotice_OneNoticeLeftAfterTheFirstRetry()
+    {
+        var edge = Storage();
+        var a = Storage();
+        var b = Storage();
+        var id = await WriteAsync(edge);
+        // A notice POST repeated after an ambiguous timeout: two notices for one message.
+        await edge.WriteAsync(id, new Envelope("a@example.com", ["b@example.com"], RawMessage.FromString("Subject: claim\r\n\r\nbody\r\n")) { Id = id }, _time.GetUtcNow(), Ct);
+        Assert.Equal(2, _server.QueueMessages(_name).Count);
+        Assert.NotNull(await a.ClaimNextDueAsync("a", Lease, Ct));
+        Assert.NotNull(await b.ClaimNextDueAsync("b", Lease, Ct)); // the duplicate's price: one concurrent attempt
+        var retry = _time.GetUtcNow().AddHours(1);
+        await a.SetNextAttemptAsync(id, retry, Ct);
+        await b.SetNextAttemptAsync(id, retry, Ct);
+        _time.Advance(TimeSpan.FromMinutes(61));
+
+        var first = await a.ClaimNextDueAsync("a", Lease, Ct);
+        var second = await b.ClaimNextDueAsync("b", Lease, Ct);
+
+        Assert.Equal(1, new[] { first, second }.Count(c => c is not null)); // not at every retry
+        Assert.Single(_server.QueueMessages(_name));
+    }
+
+    [Fact]
     public async Task ClaimNextDueAsync_NotDueYet_ParksNoticeAndReturnsNull()
     {
         var edge = Storage();
