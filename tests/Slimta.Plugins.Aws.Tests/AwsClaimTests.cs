@@ -361,6 +361,22 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WriteAsync_QueueRetentionUnderTwoDays_RefusedAndNothingStored()
+    {
+        // A notice waiting a day for its refresh would be deleted by SQS first: the message would
+        // never be delivered. Such a queue must refuse mail (451), not accept and strand it.
+        var shortQueue = "short" + Guid.NewGuid().ToString("N")[..8];
+        _sqs!.CreateQueue(shortQueue, retention: TimeSpan.FromHours(12));
+        await using var storage = aws.CreateShared(_time, _prefix, shortQueue, Lease.TotalSeconds, _sqs);
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () => await storage.WriteAsync(Guid.NewGuid().ToString("N"), Sample(), _time.GetUtcNow(), Ct));
+
+        Assert.Contains("MessageRetentionPeriod", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_sqs.Bodies(shortQueue));
+        Assert.Empty(await ToListAsync(storage.LoadAllAsync(Ct)));
+    }
+
+    [Fact]
     public async Task WriteAsync_S3Unreachable_Throws()
     {
         var extra = new[] { ("s3_service_url", $"http://127.0.0.1:{FreePort.Next()}/") };
