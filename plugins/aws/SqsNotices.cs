@@ -78,7 +78,7 @@ internal sealed class SqsNotices
         GetQueueAttributesResponse attributes;
         try
         {
-            attributes = await RunAsync(ct => _sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["MessageRetentionPeriod"] }, ct), cancellationToken).ConfigureAwait(false);
+            attributes = await RunAsync(ct => _sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["MessageRetentionPeriod", "RedrivePolicy"] }, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonSQSException e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden || e.ErrorCode is "AccessDenied" or "AccessDeniedException")
         {
@@ -91,6 +91,39 @@ internal sealed class SqsNotices
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"sqs queue {_queueName} keeps messages {seconds} s (MessageRetentionPeriod); the aws queue needs at least {(long)MinRetention.TotalSeconds} s (2 days), or waiting messages lose their notices: raise it (aws sqs set-queue-attributes)"));
+        }
+        // A notice is received many times while its message waits (every 12 hours for a retry days
+        // away or a hold, every few seconds while its object is written): a dead-letter queue
+        // would take it away after maxReceiveCount receives, and its message with it.
+        if (attributes.Attributes is { } all
+            && all.TryGetValue("RedrivePolicy", out var redrive)
+            && !string.IsNullOrEmpty(redrive)
+            && MaxReceiveCount(redrive) is { } count && count < MinReceiveCount)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"sqs queue {_queueName} has a dead-letter queue after {count} receives (RedrivePolicy maxReceiveCount); notices of waiting messages are received many times and would be moved there: remove the redrive policy or raise maxReceiveCount to at least {MinReceiveCount}"));
+        }
+    }
+
+    /// <summary>The smallest maxReceiveCount of a redrive policy that the aws queue accepts (SQS's maximum is 1000).</summary>
+    public const int MinReceiveCount = 1000;
+
+    private static int? MaxReceiveCount(string redrivePolicy)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(redrivePolicy);
+            if (!doc.RootElement.TryGetProperty("maxReceiveCount", out var value))
+            {
+                return null;
+            }
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int n) ? n
+                : value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out n) ? n
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -377,6 +377,21 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WriteAsync_DeadLetterQueueWithSmallReceiveCount_Refused()
+    {
+        // A notice is received many times while it waits (a retry days away, a hold, a message
+        // still being written): a redrive policy would move it to the dead-letter queue.
+        var dlqQueue = "dlq" + Guid.NewGuid().ToString("N")[..8];
+        _sqs!.CreateQueue(dlqQueue, redrivePolicy: "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-west-2:000000000000:dead\",\"maxReceiveCount\":5}");
+        await using var storage = aws.CreateShared(_time, _prefix, dlqQueue, Lease.TotalSeconds, _sqs);
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () => await storage.WriteAsync(Guid.NewGuid().ToString("N"), Sample(), _time.GetUtcNow(), Ct));
+
+        Assert.Contains("maxReceiveCount", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_sqs.Bodies(dlqQueue));
+    }
+
+    [Fact]
     public async Task WriteAsync_S3Unreachable_Throws()
     {
         var extra = new[] { ("s3_service_url", $"http://127.0.0.1:{FreePort.Next()}/") };

@@ -92,7 +92,7 @@ public sealed class SqsServer : IAsyncDisposable
     }
 
     /// <summary>Creates a queue directly (as CreateQueue would) and returns its URL.</summary>
-    public string CreateQueue(string name, TimeSpan? visibilityTimeout = null, TimeSpan? retention = null)
+    public string CreateQueue(string name, TimeSpan? visibilityTimeout = null, TimeSpan? retention = null, string? redrivePolicy = null)
     {
         lock (_lock)
         {
@@ -101,6 +101,7 @@ public sealed class SqsServer : IAsyncDisposable
                 queue = new SqsQueue(name, $"{Url}000000000000/{name}", visibilityTimeout ?? TimeSpan.FromSeconds(30), TimeSpan.Zero)
                 {
                     Retention = retention ?? TimeSpan.FromDays(4),
+                    RedrivePolicy = redrivePolicy,
                 };
                 _queues[name] = queue;
             }
@@ -224,7 +225,8 @@ public sealed class SqsServer : IAsyncDisposable
                 var attributes = request["Attributes"] as JsonObject;
                 var visibility = attributes?["VisibilityTimeout"] is { } v ? TimeSpan.FromSeconds(int.Parse(v.GetValue<string>(), CultureInfo.InvariantCulture)) : (TimeSpan?)null;
                 var retention = attributes?["MessageRetentionPeriod"] is { } r ? TimeSpan.FromSeconds(int.Parse(r.GetValue<string>(), CultureInfo.InvariantCulture)) : (TimeSpan?)null;
-                return new JsonObject { ["QueueUrl"] = CreateQueue(name, visibility, retention) };
+                var redrive = attributes?["RedrivePolicy"]?.GetValue<string>();
+                return new JsonObject { ["QueueUrl"] = CreateQueue(name, visibility, retention, redrive) };
             }
             case "GetQueueUrl":
             {
@@ -279,13 +281,15 @@ public sealed class SqsServer : IAsyncDisposable
             {
                 (int visible, int inFlight, int delayed) counts;
                 TimeSpan retention;
+                string? redrive;
                 lock (_lock)
                 {
                     var queue = QueueOf(request);
                     counts = queue.Counts(_time.GetUtcNow());
                     retention = queue.Retention;
+                    redrive = queue.RedrivePolicy;
                 }
-                return new JsonObject
+                var result = new JsonObject
                 {
                     ["Attributes"] = new JsonObject
                     {
@@ -295,6 +299,11 @@ public sealed class SqsServer : IAsyncDisposable
                         ["MessageRetentionPeriod"] = ((long)retention.TotalSeconds).ToString(CultureInfo.InvariantCulture),
                     },
                 };
+                if (redrive is not null)
+                {
+                    result["Attributes"]!["RedrivePolicy"] = redrive;
+                }
+                return result;
             }
             case "PurgeQueue":
                 lock (_lock)
