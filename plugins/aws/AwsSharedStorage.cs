@@ -27,7 +27,10 @@ namespace Slimta.Plugins.Aws;
 /// </summary>
 internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
 {
-    /// <summary>How long a notice whose message object does not exist is kept before it is deleted as stale.</summary>
+    /// <summary>
+    /// How long a notice whose message object does not exist is kept before it is deleted as stale
+    /// (at least: see <see cref="_orphanGrace"/>).
+    /// </summary>
     public static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(10);
 
     /// <summary>
@@ -59,6 +62,14 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
     private readonly ConcurrentQueue<Received> _buffer = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _pollLock = new();
+
+    /// <summary>
+    /// The orphan grace of this queue: <see cref="OrphanGrace"/>, or twice the longest a write may
+    /// take when that is longer. The notice is sent before the message object is put, and the put
+    /// may go on (SDK retries) until its deadline; deleting the notice before then would leave an
+    /// accepted message that no worker is ever told about.
+    /// </summary>
+    private readonly TimeSpan _orphanGrace;
     private Task? _poll;
 
     public AwsSharedStorage(S3MessageStore store, SqsNotices notices, AwsStorageSettings settings, TimeProvider time, ILogger log)
@@ -68,6 +79,10 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         _settings = settings;
         _time = time;
         _log = log;
+        // A write is two calls (the notice, then the object), each bounded by the call deadline;
+        // twice that again leaves room for a slow clock on the edge that stamped the notice.
+        var write = AwsStorageFactory.CallDeadline(settings) * 2;
+        _orphanGrace = write * 2 > OrphanGrace ? write * 2 : OrphanGrace;
     }
 
     /// <inheritdoc />
@@ -112,8 +127,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         var delay = nextAttempt > now ? nextAttempt - now : TimeSpan.Zero;
         if (!_claims.TryGetValue(id, out var claim))
         {
-            // Not claimed here: the notice (wherever it is) finds the new time when it is received.
-            await _store.UpdateAsync(id, s => s.NextMs = nextMs, cancellationToken).ConfigureAwait(false);
+            await RescheduleUnclaimedAsync(id, nextAttempt, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (now - claim.ReceivedAt + delay <= SqsNotices.MaxVisibility - VisibilityMargin && now - claim.SentAt < NoticeRefreshAge)
@@ -129,6 +143,37 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         // retention period: a new notice replaces it.
         _claims.TryRemove(new KeyValuePair<string, Claim>(id, claim));
         await ReplaceNoticeAsync(id, nextAttempt, claim.ReceiptHandle, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A new time for a message this process holds no claim on (an operator's hold, release or
+    /// flush). A later time is only recorded: the notice, wherever it is, finds it when it is
+    /// received. An earlier time than a recorded future one needs a new notice: the old one may be
+    /// hidden for up to 12 hours (a retry or a hold parked it), so the message would wait that long.
+    /// The new notice is recorded as the valid one with the new time; the old one is deleted as a
+    /// duplicate when it comes back. A message whose recorded time has passed may be claimed by a
+    /// worker right now, so it gets no second notice (that would start a second attempt).
+    /// </summary>
+    private async Task RescheduleUnclaimedAsync(string id, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
+    {
+        long nextMs = nextAttempt.ToUnixTimeMilliseconds();
+        var now = _time.GetUtcNow();
+        var state = await _store.ReadStateAsync(id, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new KeyNotFoundException($"No message with id '{id}' is stored.");
+        if (nextMs >= state.NextMs || state.NextMs <= now.ToUnixTimeMilliseconds())
+        {
+            await _store.UpdateAsync(id, s => s.NextMs = nextMs, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var delay = nextAttempt - now;
+        // If recording fails, the new notice is the duplicate (deleted when received) and the old time stays.
+        var newNotice = await _notices.SendAsync(id, nextAttempt, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, cancellationToken).ConfigureAwait(false);
+        await _store.UpdateAsync(id, s =>
+        {
+            s.NextMs = nextMs;
+            s.Notice = newNotice;
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -299,7 +344,7 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         if (found is not { } current)
         {
             var age = now - SqsNotices.TimestampOf(doc);
-            if (age > OrphanGrace)
+            if (age > _orphanGrace)
             {
                 _log.LogDebug("queue={Queue} id={Id} notice without a message deleted (message removed, or its write failed)", _settings.Name, id);
                 await DeleteNoticeAsync(notice.ReceiptHandle, id).ConfigureAwait(false);
@@ -307,13 +352,22 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
             else
             {
                 // Maybe still being written: look again later, less often the older it gets.
-                var again = TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
-                await HideAsync(notice.ReceiptHandle, again, id, "postpone").ConfigureAwait(false);
+                await HideAsync(notice.ReceiptHandle, PostponeFor(age), id, "postpone").ConfigureAwait(false);
             }
             return null;
         }
         if (current.Notice is { } valid && valid != notice.MessageId)
         {
+            var noticeAge = now - (SqsNotices.SentAt(notice) ?? received.ReceivedAt);
+            if (noticeAge < _orphanGrace)
+            {
+                // Maybe a replacement whose sender has not recorded it yet (a new notice is sent,
+                // then recorded): deleting it now, and the old one when it comes back, would leave
+                // the message with no notice at all. Look again soon; a real duplicate is deleted
+                // once it is older than any write could take.
+                await HideAsync(notice.ReceiptHandle, PostponeFor(noticeAge), id, "postpone").ConfigureAwait(false);
+                return null;
+            }
             _log.LogDebug("queue={Queue} id={Id} duplicate notice {NoticeId} deleted", _settings.Name, id, notice.MessageId);
             await DeleteNoticeAsync(notice.ReceiptHandle, id).ConfigureAwait(false);
             return null;
@@ -338,6 +392,10 @@ internal sealed class AwsSharedStorage : ISharedQueueStorage, IAsyncDisposable
         _claims[id] = new Claim(workerId, notice.ReceiptHandle, notice.MessageId, received.ReceivedAt, sentAt);
         return current.Message;
     }
+
+    /// <summary>How long a notice that may not be recorded yet is hidden: less often the older it gets.</summary>
+    private static TimeSpan PostponeFor(TimeSpan age) =>
+        TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
 
     public async ValueTask<bool> RenewAsync(string id, string workerId, TimeSpan lease, CancellationToken cancellationToken)
     {

@@ -54,7 +54,7 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
         // request and its retries (standard mode: throttling, 5xx, network errors) repeat it, so
         // the whole call is bounded by about (retries + 1) requests plus the backoff between them.
         var deadline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddTimeout(new TimeoutStrategyOptions { Timeout = (settings.Timeout * (settings.Retries + 1)) + TimeSpan.FromSeconds(5) })
+            .AddTimeout(new TimeoutStrategyOptions { Timeout = CallDeadline(settings) })
             .Build();
         var credentials = settings.AccessKeyId is not null ? new BasicAWSCredentials(settings.AccessKeyId, settings.SecretAccessKey) : null;
 
@@ -105,6 +105,10 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
         return new AwsSharedStorage(store, new SqsNotices(sqs, settings.QueueName, deadline), settings, time, log);
     }
 
+    /// <summary>The longest one S3 or SQS call may take, its SDK retries included.</summary>
+    internal static TimeSpan CallDeadline(AwsStorageSettings settings) =>
+        (settings.Timeout * (settings.Retries + 1)) + TimeSpan.FromSeconds(5);
+
     /// <summary>Checks every key and resolves the settings; errors name the key.</summary>
     internal static AwsStorageSettings Read(ComponentOptions options)
     {
@@ -137,6 +141,19 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
         var common = Url(options, "service_url") ?? Url(options, "endpoint");
         var s3Url = Url(options, "s3_service_url") ?? common;
         var sqsUrl = Url(options, "sqs_service_url") ?? common;
+        // Without a service URL the region names an AWS endpoint host; the SDK takes any string and
+        // fails only at the first call (a DNS error: every message refused with 451), so a
+        // misspelt region is a startup error. With a URL the region only signs, and S3-compatible
+        // services use names of their own.
+        if (s3Url is null && !IsAwsRegion(bucketRegion))
+        {
+            var key = options.Has("bucket_region") ? "bucket_region" : "queue_region";
+            throw options.Error(key, $"'{bucketRegion}' is not an AWS region name (such as us-west-2 or eu-central-1)");
+        }
+        if (queueName is not null && sqsUrl is null && !IsAwsRegion(queueRegion))
+        {
+            throw options.Error("queue_region", $"'{queueRegion}' is not an AWS region name (such as us-west-2 or eu-central-1)");
+        }
         if (queueName is null && options.Has("sqs_service_url"))
         {
             throw options.Error("sqs_service_url", "is only used with queue_name");
@@ -173,6 +190,10 @@ internal sealed class AwsStorageFactory : IComponentFactory<IQueueStorage>
             timeout,
             retries);
     }
+
+    /// <summary>An AWS region name: <c>us-west-2</c>, <c>us-gov-west-1</c>, <c>ap-southeast-4</c>, <c>cn-north-1</c>.</summary>
+    private static bool IsAwsRegion(string region) =>
+        System.Text.RegularExpressions.Regex.IsMatch(region, "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     private static string? NonEmpty(ComponentOptions options, string key)
     {

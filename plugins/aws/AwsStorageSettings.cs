@@ -29,4 +29,9 @@ internal sealed record AwsStorageSettings(
     string Prefix,
     TimeSpan Lease,
     TimeSpan Timeout,
-    int Retries);
+    int Retries)
+{
+    /// <summary>For logs and exceptions: never the secret (a record's generated ToString prints every property).</summary>
+    public override string ToString() =>
+        $"aws queue {Name} (bucket {BucketName}, prefix '{Prefix}', sqs queue {QueueName ?? "(none)"}, access key {AccessKeyId ?? "(default chain)"})";
+}

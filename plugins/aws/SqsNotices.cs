@@ -16,6 +16,9 @@ internal sealed class SqsNotices
     /// <summary>SQS never keeps a received message hidden longer than this after its receipt.</summary>
     public static readonly TimeSpan MaxVisibility = TimeSpan.FromHours(12);
 
+    /// <summary>The shortest MessageRetentionPeriod of a usable queue: a notice is renewed once a day old, plus 12 hours hidden, with room.</summary>
+    public static readonly TimeSpan MinRetention = TimeSpan.FromDays(2);
+
     /// <summary>The longest DelaySeconds SQS accepts on SendMessage.</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(15);
 
@@ -51,6 +54,7 @@ internal sealed class SqsNotices
             if (_queueUrl is null)
             {
                 var response = await RunAsync(ct => _sqs.GetQueueUrlAsync(new GetQueueUrlRequest { QueueName = _queueName }, ct), cancellationToken).ConfigureAwait(false);
+                await CheckRetentionAsync(response.QueueUrl, cancellationToken).ConfigureAwait(false);
                 _queueUrl = response.QueueUrl;
             }
             return _queueUrl;
@@ -58,6 +62,68 @@ internal sealed class SqsNotices
         finally
         {
             _urlLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Refuses a queue whose MessageRetentionPeriod is shorter than <see cref="MinRetention"/>: SQS
+    /// would delete the notice of a message waiting for a retry (or held) before the notice is
+    /// renewed, and the message would never be delivered. Throwing here makes every write fail
+    /// (the edge answers 451) instead of accepting mail it would strand; the URL is not cached, so
+    /// fixing the queue's attribute takes effect at the next call. A process without
+    /// sqs:GetQueueAttributes cannot check and goes on (the documented retention is then the operator's to keep).
+    /// </summary>
+    private async Task CheckRetentionAsync(string url, CancellationToken cancellationToken)
+    {
+        GetQueueAttributesResponse attributes;
+        try
+        {
+            attributes = await RunAsync(ct => _sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["MessageRetentionPeriod", "RedrivePolicy"] }, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonSQSException e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden || e.ErrorCode is "AccessDenied" or "AccessDeniedException")
+        {
+            return;
+        }
+        if (attributes.Attributes is { } values
+            && values.TryGetValue("MessageRetentionPeriod", out var text)
+            && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds)
+            && TimeSpan.FromSeconds(seconds) < MinRetention)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"sqs queue {_queueName} keeps messages {seconds} s (MessageRetentionPeriod); the aws queue needs at least {(long)MinRetention.TotalSeconds} s (2 days), or waiting messages lose their notices: raise it (aws sqs set-queue-attributes)"));
+        }
+        // A notice is received many times while its message waits (every 12 hours for a retry days
+        // away or a hold, every few seconds while its object is written): a dead-letter queue
+        // would take it away after maxReceiveCount receives, and its message with it.
+        if (attributes.Attributes is { } all
+            && all.TryGetValue("RedrivePolicy", out var redrive)
+            && !string.IsNullOrEmpty(redrive)
+            && MaxReceiveCount(redrive) is { } count && count < MinReceiveCount)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"sqs queue {_queueName} has a dead-letter queue after {count} receives (RedrivePolicy maxReceiveCount); notices of waiting messages are received many times and would be moved there: remove the redrive policy or raise maxReceiveCount to at least {MinReceiveCount}"));
+        }
+    }
+
+    /// <summary>The smallest maxReceiveCount of a redrive policy that the aws queue accepts (SQS's maximum is 1000).</summary>
+    public const int MinReceiveCount = 1000;
+
+    private static int? MaxReceiveCount(string redrivePolicy)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(redrivePolicy);
+            if (!doc.RootElement.TryGetProperty("maxReceiveCount", out var value))
+            {
+                return null;
+            }
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int n) ? n
+                : value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out n) ? n
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

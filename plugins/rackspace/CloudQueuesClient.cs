@@ -159,11 +159,16 @@ internal sealed class CloudQueuesClient
             }
         }
         DateTimeOffset? expires = null;
-        if (message.TryGetProperty("ttl", out var mt) && mt.TryGetInt64(out var ttlSeconds) && message.TryGetProperty("age", out var ma) && ma.TryGetInt64(out var ageSeconds))
+        TimeSpan? age = null;
+        if (message.TryGetProperty("age", out var ma) && ma.TryGetInt64(out var ageSeconds))
         {
-            expires = now + TimeSpan.FromSeconds(ttlSeconds - ageSeconds);
+            age = TimeSpan.FromSeconds(ageSeconds);
+            if (message.TryGetProperty("ttl", out var mt) && mt.TryGetInt64(out var ttlSeconds))
+            {
+                expires = now + TimeSpan.FromSeconds(ttlSeconds - ageSeconds);
+            }
         }
-        return new ClaimedNotice(claimHref, href, storageId, timestamp, expires);
+        return new ClaimedNotice(claimHref, href, storageId, timestamp, expires, age);
     }
 
     /// <summary>Sets a claim's ttl from now (renew, or park until a retry is due). False when the claim expired (404).</summary>
@@ -199,6 +204,13 @@ internal sealed class CloudQueuesClient
             HttpStatusCode.Forbidden => false,
             _ => throw new RackspaceException("cloud queues DELETE message", r.Status),
         };
+    }
+
+    /// <summary>The message id in a message href (<c>…/messages/ID</c>, with or without <c>?claim_id=</c>).</summary>
+    public static string MessageIdOf(string messageHref)
+    {
+        var path = messageHref.Split('?', 2)[0];
+        return path[(path.LastIndexOf('/') + 1)..];
     }
 
     /// <summary>The claim of a claimed message href (<c>…/messages/ID?claim_id=C</c> → <c>…/claims/C</c>) when the 201 had no Location.</summary>

@@ -14,9 +14,18 @@ namespace Slimta.Plugins.Rackspace;
 /// them (<see cref="ToHeaders"/>) after reading the current ones.
 /// </para>
 /// </summary>
-internal sealed record ObjectMetadata(DateTimeOffset NextAttempt, int Attempts, IReadOnlySet<int> Delivered)
+/// <param name="NextAttempt">When the message is due.</param>
+/// <param name="Attempts">Attempts so far.</param>
+/// <param name="Delivered">Delivered recipient indexes.</param>
+/// <param name="Notice">
+/// <c>X-Object-Meta-Notice</c>: the Cloud Queues message id of the message's one valid notice, once
+/// a notice replaced another (an operator made the message due earlier, or an old notice was
+/// renewed); other notices of the message are duplicates. Absent: every notice of it is valid.
+/// </param>
+internal sealed record ObjectMetadata(DateTimeOffset NextAttempt, int Attempts, IReadOnlySet<int> Delivered, string? Notice = null)
 {
     public const string TimestampHeader = "X-Object-Meta-Timestamp";
+    public const string NoticeHeader = "X-Object-Meta-Notice";
     public const string AttemptsHeader = "X-Object-Meta-Attempts";
     public const string DeliveredHeader = "X-Object-Meta-Delivered-Rcpts";
 
@@ -31,6 +40,10 @@ internal sealed record ObjectMetadata(DateTimeOffset NextAttempt, int Attempts, 
     {
         yield return new(TimestampHeader, FormatTimestamp(NextAttempt));
         yield return new(AttemptsHeader, Attempts.ToString(CultureInfo.InvariantCulture));
+        if (Notice is not null)
+        {
+            yield return new(NoticeHeader, Notice);
+        }
         var ranges = FormatRanges(Delivered);
         if (ranges.Length == 0)
         {
@@ -62,7 +75,8 @@ internal sealed record ObjectMetadata(DateTimeOffset NextAttempt, int Attempts, 
         {
             text.Append(more);
         }
-        return new ObjectMetadata(next, attempts, ParseRanges(text.ToString()));
+        var notice = header(NoticeHeader);
+        return new ObjectMetadata(next, attempts, ParseRanges(text.ToString()), string.IsNullOrEmpty(notice) ? null : notice);
     }
 
     /// <summary>Unix seconds with three decimals, the unit slimta's Python storage used.</summary>

@@ -42,6 +42,10 @@ internal sealed partial record RackspaceSettings
     public required TimeSpan Grace { get; init; }
     public required TimeSpan NoticeTtl { get; init; }
 
+    /// <summary>For logs and exceptions: never the api key or password (a record's generated ToString prints every property).</summary>
+    public override string ToString() =>
+        $"rackspace queue {Name} (user {Username} at {Endpoint}, region {Region ?? "(default)"}, container {ContainerName}, queue {QueueName ?? "(none)"})";
+
     /// <summary>Checks every key and returns the settings; errors name the key path.</summary>
     public static RackspaceSettings Parse(ComponentOptions options)
     {

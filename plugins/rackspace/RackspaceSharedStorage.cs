@@ -32,6 +32,20 @@ namespace Slimta.Plugins.Rackspace;
 /// </summary>
 internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueStorage
 {
+    /// <summary>
+    /// A notice that is not the one its message records is deleted only once it is older than
+    /// this: a younger one may be a replacement whose poster has not recorded it yet (10 minutes,
+    /// or longer when recording (HEAD, POST with their retries) may take longer).
+    /// </summary>
+    private TimeSpan UnrecordedGrace
+    {
+        get
+        {
+            var record = Settings.Timeout * (RackspaceTransport.MaxRetries + 1) * 3 * 2;
+            return record > TimeSpan.FromMinutes(10) ? record : TimeSpan.FromMinutes(10);
+        }
+    }
+
     /// <summary>At most this many notices are looked at per claim call (parked or stale ones are skipped).</summary>
     private const int MaxNoticesPerClaim = 16;
 
@@ -85,11 +99,16 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
     public override async ValueTask SetNextAttemptAsync(string id, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
     {
         var held = Take(id, workerId: null);
-        await base.SetNextAttemptAsync(id, nextAttempt, cancellationToken).ConfigureAwait(false);
         if (held is null)
         {
-            return; // not claimed here: whoever claims the notice reads the new time and parks it
+            await RescheduleUnclaimedAsync(id, nextAttempt, cancellationToken).ConfigureAwait(false);
+            return;
         }
+        // The claimed notice is recorded as the message's valid one in the same metadata POST (no
+        // extra call): a duplicate notice (a POST repeated after an ambiguous timeout) is then
+        // dropped when claimed, instead of starting a second concurrent attempt at every retry.
+        var claimedNotice = CloudQueuesClient.MessageIdOf(held.Notice.MessageHref);
+        await UpdateAsync(id, m => m with { NextAttempt = nextAttempt, Notice = claimedNotice }, cancellationToken).ConfigureAwait(false);
         if (nextAttempt <= Time.GetUtcNow())
         {
             await _queues.ReleaseClaimAsync(held.Notice.ClaimHref, cancellationToken).ConfigureAwait(false);
@@ -98,6 +117,30 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
         {
             await ParkAsync(id, held.Notice, nextAttempt, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A new time for a message this process holds no claim on (an operator's hold, release or
+    /// flush). A later time is only recorded: whoever claims the notice reads it and parks the
+    /// notice. An earlier time than a recorded future one needs a new notice: the old one may be
+    /// parked for up to 12 hours (a retry or a hold parked it), so the message would wait that
+    /// long. The new notice is recorded as the valid one with the new time; the old one is deleted
+    /// as a duplicate when it is claimed again. A message whose recorded time has passed may be
+    /// claimed by a worker right now, so it gets no second notice (that would start a second attempt).
+    /// </summary>
+    private async Task RescheduleUnclaimedAsync(string id, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
+    {
+        var current = await Files.HeadAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new KeyNotFoundException($"No message with id '{id}' is stored.");
+        if (nextAttempt >= current.NextAttempt || current.NextAttempt <= Time.GetUtcNow())
+        {
+            await base.SetNextAttemptAsync(id, nextAttempt, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // If recording fails, the new notice is the unrecorded one (deleted once old) and the old time stays.
+        var href = await _queues.PostNoticeAsync(id, nextAttempt, Settings.NoticeTtl, cancellationToken).ConfigureAwait(false);
+        var notice = CloudQueuesClient.MessageIdOf(href);
+        await UpdateAsync(id, m => m with { NextAttempt = nextAttempt, Notice = notice }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -113,7 +156,11 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
         // then the claim's grace is what keeps the notice, and re-posting would not help).
         if (notice.Expires is { } expires && expires < due + TimeSpan.FromHours(1) && now + Settings.NoticeTtl > expires + TimeSpan.FromHours(1))
         {
-            await _queues.PostNoticeAsync(id, due, Settings.NoticeTtl, cancellationToken).ConfigureAwait(false);
+            var href = await _queues.PostNoticeAsync(id, due, Settings.NoticeTtl, cancellationToken).ConfigureAwait(false);
+            // Recorded as the valid notice: the message may already record the old one as valid
+            // (after an operator's release), which would make the fresh one a duplicate.
+            var fresh = CloudQueuesClient.MessageIdOf(href);
+            await UpdateAsync(id, m => m with { Notice = fresh }, cancellationToken).ConfigureAwait(false);
             await _queues.DeleteMessageAsync(notice.MessageHref, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -201,6 +248,20 @@ internal sealed class RackspaceSharedStorage : RackspaceStorage, ISharedQueueSto
         if (got is not { } g)
         {
             // The message was removed (delivered, or taken back after a failed write).
+            await _queues.DeleteMessageAsync(notice.MessageHref, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        if (g.Meta.Notice is { } valid && !string.Equals(valid, CloudQueuesClient.MessageIdOf(notice.MessageHref), StringComparison.Ordinal))
+        {
+            if (notice.Age is not { } age || age < UnrecordedGrace)
+            {
+                // Maybe a replacement whose poster has not recorded it yet (a new notice is posted,
+                // then recorded): deleting it now, and the old one when it comes back, would leave
+                // the message with no notice at all. Look again after the shortest claim.
+                await _queues.UpdateClaimAsync(notice.ClaimHref, TimeSpan.FromSeconds(RackspaceSettings.MinClaimSeconds), Settings.Grace, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            Log.LogDebug("queue={Queue} id={Id} notice replaced by a newer one; deleted", Settings.Name, id);
             await _queues.DeleteMessageAsync(notice.MessageHref, cancellationToken).ConfigureAwait(false);
             return null;
         }

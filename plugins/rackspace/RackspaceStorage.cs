@@ -94,7 +94,7 @@ internal class RackspaceStorage : IQueueStorage, IAsyncDisposable
     /// Read-modify-write of the metadata: HEAD, change, POST every header (a Swift POST replaces
     /// all X-Object-Meta-*). Serialized per message in this process.
     /// </summary>
-    private async Task<ObjectMetadata> UpdateAsync(string id, Func<ObjectMetadata, ObjectMetadata> change, CancellationToken cancellationToken)
+    protected async Task<ObjectMetadata> UpdateAsync(string id, Func<ObjectMetadata, ObjectMetadata> change, CancellationToken cancellationToken)
     {
         using var _ = await _locks.LockAsync(id, cancellationToken).ConfigureAwait(false);
         var current = await Files.HeadAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new KeyNotFoundException($"No message with id '{id}' is stored.");

@@ -260,7 +260,32 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
         Assert.Equal(id, first?.Id);
         Assert.Null(second);
         Assert.Null(third);
+        // A young duplicate may be a replacement not recorded yet: it is deleted once it is old.
+        for (int i = 0; i < 36; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(20));
+            Assert.True(await a.RenewAsync(id, "w1", Lease, Ct));
+            Assert.Null(await b.ClaimNextDueAsync("w2", Lease, Ct));
+        }
         Assert.Single(_sqs!.Bodies(_queue));
+    }
+
+    [Fact]
+    public async Task ClaimNextDueAsync_ReplacementNoticeSeenBeforeItIsRecorded_KeptAndClaimedOnceRecorded()
+    {
+        // An operator's flush sends a new notice, then records it; a worker may receive it in between.
+        await using var a = Storage();
+        await using var b = Storage();
+        var id = await WriteAsync(a);
+        Assert.NotNull(await a.ClaimNextDueAsync("w1", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(1), Ct);
+        var fresh = await a.Notices.SendAsync(id, _time.GetUtcNow(), TimeSpan.Zero, Ct);
+
+        Assert.Null(await b.ClaimNextDueAsync("w2", Lease, Ct)); // seen before it is recorded
+        await a.Store.UpdateAsync(id, s => { s.NextMs = _time.GetUtcNow().ToUnixTimeMilliseconds(); s.Notice = fresh; return true; }, Ct);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(id, (await b.ClaimNextDueAsync("w2", Lease, Ct))?.Id);
     }
 
     [Fact]
@@ -336,12 +361,105 @@ public sealed class AwsClaimTests(AwsFixture aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WriteAsync_QueueRetentionUnderTwoDays_RefusedAndNothingStored()
+    {
+        // A notice waiting a day for its refresh would be deleted by SQS first: the message would
+        // never be delivered. Such a queue must refuse mail (451), not accept and strand it.
+        var shortQueue = "short" + Guid.NewGuid().ToString("N")[..8];
+        _sqs!.CreateQueue(shortQueue, retention: TimeSpan.FromHours(12));
+        await using var storage = aws.CreateShared(_time, _prefix, shortQueue, Lease.TotalSeconds, _sqs);
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () => await storage.WriteAsync(Guid.NewGuid().ToString("N"), Sample(), _time.GetUtcNow(), Ct));
+
+        Assert.Contains("MessageRetentionPeriod", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_sqs.Bodies(shortQueue));
+        Assert.Empty(await ToListAsync(storage.LoadAllAsync(Ct)));
+    }
+
+    [Fact]
+    public async Task WriteAsync_DeadLetterQueueWithSmallReceiveCount_Refused()
+    {
+        // A notice is received many times while it waits (a retry days away, a hold, a message
+        // still being written): a redrive policy would move it to the dead-letter queue.
+        var dlqQueue = "dlq" + Guid.NewGuid().ToString("N")[..8];
+        _sqs!.CreateQueue(dlqQueue, redrivePolicy: "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-west-2:000000000000:dead\",\"maxReceiveCount\":5}");
+        await using var storage = aws.CreateShared(_time, _prefix, dlqQueue, Lease.TotalSeconds, _sqs);
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () => await storage.WriteAsync(Guid.NewGuid().ToString("N"), Sample(), _time.GetUtcNow(), Ct));
+
+        Assert.Contains("maxReceiveCount", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_sqs.Bodies(dlqQueue));
+    }
+
+    [Fact]
     public async Task WriteAsync_S3Unreachable_Throws()
     {
         var extra = new[] { ("s3_service_url", $"http://127.0.0.1:{FreePort.Next()}/") };
         await using var storage = (AwsSharedStorage)aws.Create(_time, _prefix, _queue, Lease.TotalSeconds, extra, _sqs);
 
         await Assert.ThrowsAnyAsync<Exception>(async () => await storage.WriteAsync(Guid.NewGuid().ToString("N"), Sample(), _time.GetUtcNow(), Ct));
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_NotClaimedEarlierThanRecorded_DueAtTheNewTime()
+    {
+        // `slimta queue flush ID` on a message whose retry is hours away: the admin's process holds
+        // no claim, and the notice is hidden until the old retry time.
+        await using var a = Storage();
+        await using var admin = Storage();
+        await using var b = Storage();
+        var id = await WriteAsync(a);
+        Assert.NotNull(await a.ClaimNextDueAsync("w1", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(6), Ct);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        await admin.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var claimed = await b.ClaimNextDueAsync("w2", Lease, Ct);
+
+        Assert.Equal(id, claimed?.Id);
+        await b.RemoveAsync(id, Ct);
+        _time.Advance(TimeSpan.FromHours(7));
+        Assert.Null(await admin.ClaimNextDueAsync("w3", Lease, Ct)); // the old notice comes back and goes
+        Assert.Empty(_sqs!.Bodies(_queue));
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_HeldThenReleasedWithoutClaim_ClaimableAtOnce()
+    {
+        // `slimta queue hold ID` then `slimta queue release ID` from a process holding no claim.
+        await using var a = Storage();
+        await using var admin = Storage();
+        var id = await WriteAsync(a);
+        await admin.SetNextAttemptAsync(id, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), Ct);
+        Assert.Null(await a.ClaimNextDueAsync("w1", Lease, Ct)); // held: the notice is parked for hours
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        await admin.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(id, (await a.ClaimNextDueAsync("w1", Lease, Ct))?.Id);
+    }
+
+    [Fact]
+    public async Task ClaimNextDueAsync_MessageWrittenLaterThanOrphanGraceButWithinWriteDeadline_Claimed()
+    {
+        // timeout 600 s and 2 retries: a write may take half an hour; its notice must outlive it.
+        var extra = new[] { ("timeout", "600") };
+        await using var a = (AwsSharedStorage)aws.Create(_time, _prefix, _queue, Lease.TotalSeconds, extra, _sqs);
+        var id = Guid.NewGuid().ToString("N");
+        var next = _time.GetUtcNow();
+        var notice = await a.Notices.SendAsync(id, next, TimeSpan.Zero, Ct);
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Null(await a.ClaimNextDueAsync("w1", Lease, Ct)); // the object is still being written
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        await a.Store.PutAsync(id, Sample(), next, notice, Ct);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(id, (await a.ClaimNextDueAsync("w1", Lease, Ct))?.Id);
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)

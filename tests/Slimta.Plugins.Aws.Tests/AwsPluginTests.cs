@@ -51,6 +51,15 @@ public sealed class AwsPluginTests
     }
 
     [Fact]
+    public void ToString_WithKeys_NeverShowsTheSecret()
+    {
+        var settings = AwsStorageFactory.Read(Options(("type", "aws"), ("bucket_name", "queue"), ("access_key_id", "AKIDEXAMPLE"), ("secret_access_key", "wJalrXUtnFEMI-secret")));
+
+        Assert.DoesNotContain("wJalrXUtnFEMI-secret", settings.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("wJalrXUtnFEMI-secret", (settings with { Prefix = "x/" }).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_OnlyBucket_SeedDefaults()
     {
         var settings = AwsStorageFactory.Read(Options(("type", "aws"), ("bucket_name", "queue")));
@@ -141,6 +150,24 @@ public sealed class AwsPluginTests
     public void Validate_LeaseOutOfRange_ThrowsNamingLease(string lease)
     {
         Assert.Equal("queue.q.lease", Invalid(("bucket_name", "queue"), ("lease", lease)).KeyPath);
+    }
+
+    [Theory]
+    [InlineData("queue_region", "us-west2")]
+    [InlineData("queue_region", "US-WEST-2")]
+    [InlineData("bucket_region", "eu_west_1")]
+    public void Validate_NotAnAwsRegionWithoutServiceUrl_ThrowsNamingTheRegionKey(string key, string region)
+    {
+        // The SDK accepts any region name and fails only at the first call, with a DNS error for
+        // a host such as sqs.us-west2.amazonaws.com: every message would be refused with 451.
+        Assert.Equal("queue.q." + key, Invalid(("bucket_name", "queue"), ("queue_name", "q"), (key, region)).KeyPath);
+    }
+
+    [Fact]
+    public void Validate_CustomRegionWithServiceUrl_Accepted()
+    {
+        // S3-compatible services (MinIO, Garage, Ceph) sign with region names of their own.
+        Factory().Validate(Options(("type", "aws"), ("bucket_name", "queue"), ("queue_region", "garage"), ("service_url", "http://127.0.0.1:3900")));
     }
 
     [Fact]

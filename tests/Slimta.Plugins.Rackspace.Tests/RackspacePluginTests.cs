@@ -48,6 +48,16 @@ public sealed class RackspacePluginTests
     }
 
     [Fact]
+    public void ToString_ApiKeyOrPassword_NeverShown()
+    {
+        var withKey = RackspaceSettings.Parse(Options([.. Required.Where(e => e.Item1 is not ("api_key" or "password")), ("api_key", "0123456789abcdef-key")]));
+        var withPassword = RackspaceSettings.Parse(Options([.. Required.Where(e => e.Item1 is not ("api_key" or "password")), ("password", "hunter2-password")]));
+
+        Assert.DoesNotContain("0123456789abcdef-key", withKey.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-password", withPassword.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_NoEndpoint_UsesRackspaceIdentity()
     {
         var settings = RackspaceSettings.Parse(Options(Required));

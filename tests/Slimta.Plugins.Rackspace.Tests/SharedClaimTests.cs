@@ -164,6 +164,73 @@ public sealed class SharedClaimTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetNextAttemptAsync_NotClaimedEarlierThanRecorded_DueAtTheNewTime()
+    {
+        // `slimta queue flush ID` on a message whose retry is hours away, from a process holding no claim.
+        var edge = Storage();
+        var a = Storage();
+        var b = Storage();
+        var id = await WriteAsync(edge);
+        Assert.NotNull(await a.ClaimNextDueAsync("a", Lease, Ct));
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(6), Ct); // parked for 6 h
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        await edge.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct);
+
+        Assert.Equal(id, (await b.ClaimNextDueAsync("b", Lease, Ct))?.Id);
+        await b.RemoveAsync(id, Ct);
+        _time.Advance(TimeSpan.FromHours(7));
+        Assert.Null(await a.ClaimNextDueAsync("a", Lease, Ct));
+        Assert.Empty(_server.QueueMessages(_name));
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_HeldThenReleasedWithoutClaim_ClaimableAtOnceAndOldNoticeDropped()
+    {
+        var edge = Storage();
+        var a = Storage();
+        var b = Storage();
+        var id = await WriteAsync(edge);
+        await edge.SetNextAttemptAsync(id, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), Ct); // hold
+        Assert.Null(await a.ClaimNextDueAsync("a", Lease, Ct)); // parks the notice for 12 h
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        await edge.SetNextAttemptAsync(id, _time.GetUtcNow(), Ct); // release
+        Assert.Equal(id, (await a.ClaimNextDueAsync("a", Lease, Ct))?.Id);
+        await a.SetNextAttemptAsync(id, _time.GetUtcNow().AddHours(30), Ct); // a retry far away
+        _time.Advance(TimeSpan.FromHours(13)); // both notices free again
+
+        // The old notice is a duplicate now: dropped, so the message has one notice, not two
+        // (two would mean two workers attempting it at once when it is due).
+        Assert.Null(await b.ClaimNextDueAsync("b", Lease, Ct));
+        Assert.Single(_server.QueueMessages(_name));
+    }
+
+    [Fact]
+    public async Task SetNextAttemptAsync_DuplicateNotice_OneNoticeLeftAfterTheFirstRetry()
+    {
+        var edge = Storage();
+        var a = Storage();
+        var b = Storage();
+        var id = await WriteAsync(edge);
+        // A notice POST repeated after an ambiguous timeout: two notices for one message.
+        await edge.WriteAsync(id, new Envelope("a@example.com", ["b@example.com"], RawMessage.FromString("Subject: claim\r\n\r\nbody\r\n")) { Id = id }, _time.GetUtcNow(), Ct);
+        Assert.Equal(2, _server.QueueMessages(_name).Count);
+        Assert.NotNull(await a.ClaimNextDueAsync("a", Lease, Ct));
+        Assert.NotNull(await b.ClaimNextDueAsync("b", Lease, Ct)); // the duplicate's price: one concurrent attempt
+        var retry = _time.GetUtcNow().AddHours(1);
+        await a.SetNextAttemptAsync(id, retry, Ct);
+        await b.SetNextAttemptAsync(id, retry, Ct);
+        _time.Advance(TimeSpan.FromMinutes(61));
+
+        var first = await a.ClaimNextDueAsync("a", Lease, Ct);
+        var second = await b.ClaimNextDueAsync("b", Lease, Ct);
+
+        Assert.Equal(1, new[] { first, second }.Count(c => c is not null)); // not at every retry
+        Assert.Single(_server.QueueMessages(_name));
+    }
+
+    [Fact]
     public async Task ClaimNextDueAsync_NotDueYet_ParksNoticeAndReturnsNull()
     {
         var edge = Storage();

@@ -21,6 +21,12 @@ internal sealed class SqsQueue(string name, string url, TimeSpan visibilityTimeo
 
     public TimeSpan Delay { get; } = delay;
 
+    /// <summary>MessageRetentionPeriod (reported by GetQueueAttributes; SQS's default is 4 days).</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(4);
+
+    /// <summary>The RedrivePolicy attribute (a dead-letter queue), reported but not acted on; null when none.</summary>
+    public string? RedrivePolicy { get; init; }
+
     public SqsMessage Send(string body, string md5, TimeSpan? delay, DateTimeOffset now)
     {
         var message = new SqsMessage(Guid.NewGuid().ToString(), body, md5, now, now + (delay ?? Delay));

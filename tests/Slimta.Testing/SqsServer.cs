@@ -18,7 +18,7 @@ namespace Slimta.Testing;
 /// It implements what the aws queue uses, faithfully: CreateQueue, GetQueueUrl, SendMessage
 /// (DelaySeconds), ReceiveMessage (MaxNumberOfMessages, VisibilityTimeout, WaitTimeSeconds long
 /// polling), DeleteMessage, ChangeMessageVisibility (latest receipt only, 12-hour limit),
-/// GetQueueAttributes (approximate counts) and PurgeQueue, with AWS's error shapes and MD5 digests
+/// GetQueueAttributes (approximate counts, MessageRetentionPeriod) and PurgeQueue, with AWS's error shapes and MD5 digests
 /// (the SDK checks them). It does not check signatures.
 /// </para>
 /// <para>
@@ -92,13 +92,17 @@ public sealed class SqsServer : IAsyncDisposable
     }
 
     /// <summary>Creates a queue directly (as CreateQueue would) and returns its URL.</summary>
-    public string CreateQueue(string name, TimeSpan? visibilityTimeout = null)
+    public string CreateQueue(string name, TimeSpan? visibilityTimeout = null, TimeSpan? retention = null, string? redrivePolicy = null)
     {
         lock (_lock)
         {
             if (!_queues.TryGetValue(name, out var queue))
             {
-                queue = new SqsQueue(name, $"{Url}000000000000/{name}", visibilityTimeout ?? TimeSpan.FromSeconds(30), TimeSpan.Zero);
+                queue = new SqsQueue(name, $"{Url}000000000000/{name}", visibilityTimeout ?? TimeSpan.FromSeconds(30), TimeSpan.Zero)
+                {
+                    Retention = retention ?? TimeSpan.FromDays(4),
+                    RedrivePolicy = redrivePolicy,
+                };
                 _queues[name] = queue;
             }
             return queue.Url;
@@ -220,7 +224,9 @@ public sealed class SqsServer : IAsyncDisposable
                 var name = RequiredString(request, "QueueName");
                 var attributes = request["Attributes"] as JsonObject;
                 var visibility = attributes?["VisibilityTimeout"] is { } v ? TimeSpan.FromSeconds(int.Parse(v.GetValue<string>(), CultureInfo.InvariantCulture)) : (TimeSpan?)null;
-                return new JsonObject { ["QueueUrl"] = CreateQueue(name, visibility) };
+                var retention = attributes?["MessageRetentionPeriod"] is { } r ? TimeSpan.FromSeconds(int.Parse(r.GetValue<string>(), CultureInfo.InvariantCulture)) : (TimeSpan?)null;
+                var redrive = attributes?["RedrivePolicy"]?.GetValue<string>();
+                return new JsonObject { ["QueueUrl"] = CreateQueue(name, visibility, retention, redrive) };
             }
             case "GetQueueUrl":
             {
@@ -274,19 +280,30 @@ public sealed class SqsServer : IAsyncDisposable
             case "GetQueueAttributes":
             {
                 (int visible, int inFlight, int delayed) counts;
+                TimeSpan retention;
+                string? redrive;
                 lock (_lock)
                 {
-                    counts = QueueOf(request).Counts(_time.GetUtcNow());
+                    var queue = QueueOf(request);
+                    counts = queue.Counts(_time.GetUtcNow());
+                    retention = queue.Retention;
+                    redrive = queue.RedrivePolicy;
                 }
-                return new JsonObject
+                var result = new JsonObject
                 {
                     ["Attributes"] = new JsonObject
                     {
                         ["ApproximateNumberOfMessages"] = counts.visible.ToString(CultureInfo.InvariantCulture),
                         ["ApproximateNumberOfMessagesNotVisible"] = counts.inFlight.ToString(CultureInfo.InvariantCulture),
                         ["ApproximateNumberOfMessagesDelayed"] = counts.delayed.ToString(CultureInfo.InvariantCulture),
+                        ["MessageRetentionPeriod"] = ((long)retention.TotalSeconds).ToString(CultureInfo.InvariantCulture),
                     },
                 };
+                if (redrive is not null)
+                {
+                    result["Attributes"]!["RedrivePolicy"] = redrive;
+                }
+                return result;
             }
             case "PurgeQueue":
                 lock (_lock)
