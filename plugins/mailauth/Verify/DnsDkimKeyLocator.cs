@@ -30,6 +30,10 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
         // §3.6.2.2: use the first record that parses as a key record.
         foreach (var text in answer.Records.Where(t => t.Contains("p=", StringComparison.Ordinal)))
         {
+            if (Unusable(text) is { } why)
+            {
+                throw new DkimKeyException($"key record at {name}: {why}", temporary: false);
+            }
             try
             {
                 return GetPublicKey(text);
@@ -40,5 +44,43 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
             }
         }
         throw new DkimKeyException($"no key for signature at {name}", temporary: false);
+    }
+
+    /// <summary>
+    /// Why a key record must not verify an email signature (RFC 6376 §3.6.1), or null: a <c>v=</c>
+    /// other than DKIM1 (or not first), an <c>h=</c> without sha256 (every algorithm verify_auth
+    /// accepts hashes with SHA-256), an <c>s=</c> without <c>email</c> or <c>*</c>, or an empty
+    /// <c>p=</c> (a revoked key). MimeKit's key parser reads only <c>k=</c> and <c>p=</c>.
+    /// </summary>
+    internal static string? Unusable(string record)
+    {
+        var tags = new List<(string Name, string Value)>();
+        foreach (var part in record.Split(';'))
+        {
+            int eq = part.IndexOf('=');
+            if (eq > 0)
+            {
+                tags.Add((part[..eq].Trim(), string.Concat(part[(eq + 1)..].Where(c => !char.IsWhiteSpace(c)))));
+            }
+        }
+        string? Value(string tag) => tags.FirstOrDefault(t => t.Name == tag).Value;
+        int version = tags.FindIndex(t => t.Name == "v");
+        if (version > 0 || (version == 0 && tags[0].Value != "DKIM1"))
+        {
+            return "not a DKIM1 key record";
+        }
+        if (Value("p") is { Length: 0 })
+        {
+            return "key revoked (empty p=)";
+        }
+        if (Value("h") is { } hashes && !hashes.Split(':').Contains("sha256", StringComparer.OrdinalIgnoreCase))
+        {
+            return $"h={hashes} does not allow sha256";
+        }
+        if (Value("s") is { } services && !services.Split(':').Any(v => v is "*" || v.Equals("email", StringComparison.OrdinalIgnoreCase)))
+        {
+            return $"s={services} is not for email";
+        }
+        return null;
     }
 }

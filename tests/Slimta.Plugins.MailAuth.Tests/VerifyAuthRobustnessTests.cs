@@ -1,0 +1,86 @@
+using Slimta.Abstractions.Envelopes;
+using static Slimta.Plugins.MailAuth.Tests.MailAuthTestKit;
+
+namespace Slimta.Plugins.MailAuth.Tests;
+
+/// <summary>
+/// verify_auth against key records a verifier must not use, DMARC records that end discovery, and
+/// messages it cannot fully parse: it always adds Authentication-Results and never throws.
+/// </summary>
+[Collection(MailAuthCollection.Name)]
+public sealed class VerifyAuthRobustnessTests(MailAuthFixture fixture)
+{
+    private async Task<Envelope> SignedAsync(Envelope envelope, string selector, string? key = null)
+    {
+        var options = new Dictionary<string, object>
+        {
+            ["domains"] = new Dictionary<string, object>
+            {
+                ["example.test"] = new Dictionary<string, object> { ["selector"] = selector, ["key"] = key ?? fixture.RsaKey },
+            },
+        };
+        await CreateSigner(options).ApplyAsync(envelope, CancellationToken.None);
+        Assert.NotNull(envelope.Message.GetHeader("DKIM-Signature"));
+        return envelope;
+    }
+
+    private async Task<string> VerifyAsync(Envelope envelope)
+    {
+        var result = await CreateVerifier(fixture.Dns).ApplyAsync(envelope, CancellationToken.None);
+        Assert.Null(result);
+        return Text(envelope);
+    }
+
+    private static string DkimResult(string text)
+    {
+        int start = text.IndexOf("dkim=", StringComparison.Ordinal);
+        return text[start..text.IndexOf(' ', start)];
+    }
+
+    [Theory]
+    [InlineData("revoked")]
+    [InlineData("mismatch")]
+    [InlineData("sha1only")]
+    [InlineData("badversion")]
+    [InlineData("otherservice")]
+    public async Task Apply_SignatureWithUnusableKeyRecord_DkimPermError(string selector)
+    {
+        var envelope = await SignedAsync(Envelope(Message()), selector);
+        var text = await VerifyAsync(envelope);
+        Assert.Equal("dkim=permerror", DkimResult(text));
+    }
+
+    [Fact]
+    public async Task Apply_SeveralDmarcRecordsAtFromDomain_DmarcNoneWithoutOrganizationalFallback()
+    {
+        var envelope = Envelope(Message("<a@multi.example.test>"), sender: "x@fail.test");
+        var text = await VerifyAsync(envelope);
+        Assert.Contains("dmarc=none", text);
+    }
+
+    [Fact]
+    public async Task Apply_InvalidDmarcRecordAtFromDomain_DmarcNoneWithoutOrganizationalFallback()
+    {
+        var envelope = Envelope(Message("<a@badp.example.test>"), sender: "x@fail.test");
+        var text = await VerifyAsync(envelope);
+        Assert.Contains("dmarc=none", text);
+    }
+
+    [Theory]
+    [InlineData("garbage line without a colon\r\n\r\nbody\r\n")]
+    [InlineData("")]
+    [InlineData("\r\nonly a body\r\n")]
+    [InlineData("From: undisclosed-recipients:;\r\nSubject: x\r\n\r\nbody\r\n")]
+    [InlineData("From: J\u00fcrgen <j@b\u00fccher.example.test>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nbody\r\n")]
+    [InlineData("From: a@example.test\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=rsa1; h=from; bh=!!; b=!!\r\n\r\nbody\r\n")]
+    [InlineData("From: a@example.test\r\nDKIM-Signature: garbage\r\n\r\nbody\r\n")]
+    [InlineData("From: a@example.test\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=rsa1; h=from; l=999999; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\n\r\nbody\r\n")]
+    [InlineData("From: a@example.test\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=revoked; h=from; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\n\r\nbody\r\n")]
+    [InlineData("From: a@example.test\r\nDKIM-Signature: v=1; a=ed25519-sha256; d=example.test; s=rsa1; h=from; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\n\r\nbody\r\n")]
+    public async Task Apply_MalformedMessage_AuthenticationResultsAddedNoThrow(string message)
+    {
+        var envelope = Envelope(message, sender: "a@example.test");
+        var text = await VerifyAsync(envelope);
+        Assert.StartsWith("Authentication-Results: mx.slimta.test;\r\n\tspf=pass smtp.mailfrom=a@example.test;\r\n\t", text);
+    }
+}
