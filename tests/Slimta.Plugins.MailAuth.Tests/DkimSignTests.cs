@@ -88,6 +88,28 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
         Assert.False((await DkimpyAsync(fixture.Dns, tampered)).Ok);
     }
 
+    [Theory]
+    [InlineData("From: Eve <eve@example.test>\r\n")]
+    [InlineData("Subject: pay invoice 42\r\n")]
+    [InlineData("To: eve@dest.test\r\n")]
+    public async Task Apply_SignedHeaderAddedAboveAfterSigning_Fails(string added)
+    {
+        // RFC 6376 §8.15: a verifier hashes the bottom-most instances, so a second From or Subject
+        // added on top (what a reader sees) passes unless each present name is over-signed (§5.4.2).
+        var envelope = Envelope(Message());
+        await CreateSigner(Domain("rsa1", fixture.RsaKey)).ApplyAsync(envelope, CancellationToken.None);
+        Assert.True(await MimeKitVerifiesAsync(envelope));
+        Assert.True((await DkimpyAsync(fixture.Dns, envelope)).Ok);
+        var text = Text(envelope);
+        int body = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 2;
+        foreach (var position in new[] { text.IndexOf("From: Alice", StringComparison.Ordinal), body })
+        {
+            var tampered = new Envelope(envelope.Sender, envelope.Recipients, RawMessage.FromString(text.Insert(position, added)));
+            Assert.False(await MimeKitVerifiesAsync(tampered), "MimeKit must reject an added " + added);
+            Assert.False((await DkimpyAsync(fixture.Dns, tampered)).Ok, "dkimpy must reject an added " + added);
+        }
+    }
+
     [Fact]
     public async Task Apply_RsaAndEd25519ForOneDomain_BothSignaturesVerify()
     {
@@ -145,8 +167,9 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
         var envelope = Envelope(Message());
         await CreateSigner(options).ApplyAsync(envelope, CancellationToken.None);
         var h = Slimta.Plugins.MailAuth.Dkim.DkimSignPolicy.Tag(envelope.Message.GetHeader("DKIM-Signature")!, "h")!.ToLowerInvariant();
-        // Names of absent headers are signed too (RFC 6376 §5.4): nobody can add them later.
-        Assert.Equal(["from", "subject", "to", "x-unsigned"], h.Split(':'));
+        // Present names are over-signed and names of absent headers are signed too (RFC 6376
+        // §5.4): nobody can add them later.
+        Assert.Equal(["from", "from", "subject", "subject", "to", "to", "x-unsigned", "x-unsigned"], h.Split(':'));
         Assert.True((await DkimpyAsync(fixture.Dns, envelope)).Ok);
     }
 

@@ -24,7 +24,8 @@ namespace Slimta.Plugins.MailAuth.Dkim;
 /// Signing domain: the keys of the From domain, else of its closest parent domain in
 /// <c>domains</c>, else <c>default</c>; a message without a From mailbox, or from a domain without a
 /// key, is passed on unsigned. The body length tag <c>l=</c> is never used (it lets anyone append
-/// content to a signed message).
+/// content to a signed message). Every signed header name present in the message is over-signed
+/// (see <see cref="SignedHeaders"/>).
 /// </para>
 /// </summary>
 internal sealed class DkimSignPolicy(
@@ -53,6 +54,7 @@ internal sealed class DkimSignPolicy(
             return;
         }
         var bodyStart = BodyStart(raw);
+        var signed = SignedHeaders(settings.Headers, message.Headers);
         var fields = new List<byte[]>();
         foreach (var key in keys)
         {
@@ -61,7 +63,7 @@ internal sealed class DkimSignPolicy(
                 HeaderCanonicalizationAlgorithm = settings.HeaderCanonicalization,
                 BodyCanonicalizationAlgorithm = settings.BodyCanonicalization,
             };
-            signer.Sign(WireFormat, message, settings.Headers.ToList());
+            signer.Sign(WireFormat, message, signed);
             var header = message.Headers[0];
             message.Headers.RemoveAt(0);
             var expected = DkimBodyHash.Compute(raw.Bytes.Span[bodyStart..], settings.BodyCanonicalization);
@@ -73,6 +75,24 @@ internal sealed class DkimSignPolicy(
             fields.Add(Serialize(header));
         }
         envelope.Message = Prepend(raw, fields);
+    }
+
+    /// <summary>
+    /// The <c>h=</c> list: each configured name once per instance in the message plus once more
+    /// (over-signing, RFC 6376 §5.4.2 and §8.15). A verifier hashes instances bottom-up and an
+    /// extra name stands for "no further instance", so a second From, Subject or To added later
+    /// (on top, where readers look) breaks the signature. An absent name is listed once: it may
+    /// not be added either.
+    /// </summary>
+    internal static List<string> SignedHeaders(IReadOnlyList<string> names, HeaderList headers)
+    {
+        var list = new List<string>();
+        foreach (var name in names)
+        {
+            int present = headers.Count(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase));
+            list.AddRange(Enumerable.Repeat(name, present + 1));
+        }
+        return list;
     }
 
     /// <summary>The lower-case ASCII domain of the first From mailbox, or null.</summary>
