@@ -192,6 +192,10 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
             ["empty body"] = Encoding.ASCII.GetBytes(head + "\r\n"),
             ["no space after colons"] = Encoding.ASCII.GetBytes("From:a@example.test\r\nSubject:x\r\n\r\nb\r\n"),
             ["3000-byte line"] = Encoding.ASCII.GetBytes(head + "\r\n" + new string('x', 3000) + "\r\n"),
+            ["tabs and trailing white space in headers"] = Encoding.ASCII.GetBytes("From: a@example.test\r\nSubject:\t x \r\nTo:\tb@dest.test  \r\n\r\nb\r\n"),
+            ["8-bit header"] = Encoding.UTF8.GetBytes("From: J\u00fcrgen <a@example.test>\r\nSubject: Gr\u00fc\u00dfe \t aus\r\n K\u00f6ln\r\n\r\nb\r\n"),
+            ["bare LF in headers"] = Encoding.ASCII.GetBytes("From: a@example.test\nSubject: x\n  folded\n\nb\n"),
+            ["empty header value"] = Encoding.ASCII.GetBytes("From: a@example.test\r\nSubject:\r\nCc: \r\n\r\nb\r\n"),
         };
     }
 
