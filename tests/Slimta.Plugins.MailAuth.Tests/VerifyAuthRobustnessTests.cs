@@ -50,6 +50,19 @@ public sealed class VerifyAuthRobustnessTests(MailAuthFixture fixture)
         Assert.Equal("dkim=permerror", DkimResult(text));
     }
 
+    [Theory]
+    [InlineData("s=" + "a123456789b123456789c123456789d123456789e123456789f123456789g1234; d=example.test")]
+    [InlineData("s=rsa1; d=example..test")]
+    [InlineData("s=bad sel; d=example.test")]
+    public async Task Apply_SignatureNamingNoValidKeyName_DkimPermErrorNotTempError(string tags)
+    {
+        // A name that cannot be asked is the signature's fault (RFC 6376 §6.1.1), not a DNS outage.
+        var message = "From: a@example.test\r\nDKIM-Signature: v=1; a=rsa-sha256; " + tags +
+            "; h=from; bh=Ck5SoRNWUpSR4X0COv7R5ub2pUTtl6xz4dTFz++ji4M=; b=AAAA\r\n\r\nbody\r\n";
+        var text = await VerifyAsync(Envelope(message, sender: "a@example.test"));
+        Assert.Equal("dkim=permerror", DkimResult(text));
+    }
+
     [Fact]
     public async Task Apply_SeveralDmarcRecordsAtFromDomain_DmarcNoneWithoutOrganizationalFallback()
     {

@@ -22,6 +22,12 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
             throw new DkimKeyException($"no supported query method in q={methods}", temporary: false);
         }
         var name = selector + "._domainkey." + domain;
+        // §3.5 (s=, d=): DNS labels. A name that cannot even be asked is the signature's own
+        // error (permerror), not a DNS outage (which the resolver reports as an error too).
+        if (!IsQueryable(name))
+        {
+            throw new DkimKeyException($"s={selector} d={domain} is not a DNS name", temporary: false);
+        }
         var answer = await dns.TextsAsync(name, cancellationToken).ConfigureAwait(false);
         if (answer.Status == DnsStatus.Error)
         {
@@ -45,6 +51,9 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
         }
         throw new DkimKeyException($"no key for signature at {name}", temporary: false);
     }
+
+    private static bool IsQueryable(string name) =>
+        name.Length <= 253 && name.TrimEnd('.').Split('.').All(l => l.Length is > 0 and <= 63 && l.All(c => c > ' ' && c < 127));
 
     /// <summary>
     /// Why a key record must not verify an email signature (RFC 6376 §3.6.1), or null: a <c>v=</c>
