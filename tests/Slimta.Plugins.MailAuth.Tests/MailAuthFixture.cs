@@ -41,6 +41,7 @@ public sealed class MailAuthFixture : IAsyncLifetime
             // Key records a verifier must not use (RFC 6376 §3.6.1): revoked, of another key type,
             // for other hash algorithms, of another version, for another service.
             Txt("revoked._domainkey.example.test", "v=DKIM1; k=rsa; p="),
+            Txt("strict._domainkey.example.test", rsa.Replace("k=rsa;", "k=rsa; t=s;", StringComparison.Ordinal)),
             Txt("mismatch._domainkey.example.test", ed),
             Txt("sha1only._domainkey.example.test", rsa.Replace("k=rsa;", "k=rsa; h=sha1;", StringComparison.Ordinal)),
             Txt("badversion._domainkey.example.test", rsa.Replace("v=DKIM1", "v=DKIM2", StringComparison.Ordinal)),

@@ -63,6 +63,41 @@ public sealed class VerifyAuthRobustnessTests(MailAuthFixture fixture)
         Assert.Equal("dkim=permerror", DkimResult(text));
     }
 
+    /// <summary>A message signed by MimeKit directly, with an i= (dkim_sign never sets one).</summary>
+    private Envelope SignedWithIdentity(string selector, string identity)
+    {
+        var message = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Message())));
+        using var reader = new StreamReader(fixture.RsaKey);
+        var pem = new Org.BouncyCastle.OpenSsl.PemReader(reader).ReadObject();
+        var key = pem is Org.BouncyCastle.Crypto.AsymmetricCipherKeyPair pair ? pair.Private : (Org.BouncyCastle.Crypto.AsymmetricKeyParameter)pem;
+        var signer = new MimeKit.Cryptography.DkimSigner(key, "example.test", selector, MimeKit.Cryptography.DkimSignatureAlgorithm.RsaSha256)
+        {
+            AgentOrUserIdentifier = identity,
+            HeaderCanonicalizationAlgorithm = MimeKit.Cryptography.DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = MimeKit.Cryptography.DkimCanonicalizationAlgorithm.Relaxed,
+        };
+        var format = MimeKit.FormatOptions.Default.Clone();
+        format.NewLineFormat = MimeKit.NewLineFormat.Dos;
+        signer.Sign(format, message, ["From", "Subject"]);
+        using var stream = new MemoryStream();
+        message.WriteTo(format, stream);
+        return new Envelope("a@example.test", ["bob@dest.test"], new RawMessage(stream.ToArray()))
+        {
+            Client = Envelope(Message()).Client,
+        };
+    }
+
+    [Theory]
+    [InlineData("strict", "@sub.example.test", "dkim=permerror")]
+    [InlineData("strict", "@example.test", "dkim=pass")]
+    [InlineData("rsa1", "@sub.example.test", "dkim=pass")]
+    public async Task Apply_KeyWithStrictFlagAndIdentityInSubdomain_DkimPermError(string selector, string identity, string expected)
+    {
+        // RFC 6376 §3.6.1: t=s forbids an i= domain that is a subdomain of d=.
+        var text = await VerifyAsync(SignedWithIdentity(selector, identity));
+        Assert.Equal(expected, DkimResult(text));
+    }
+
     [Fact]
     public async Task Apply_SeveralDmarcRecordsAtFromDomain_DmarcNoneWithoutOrganizationalFallback()
     {

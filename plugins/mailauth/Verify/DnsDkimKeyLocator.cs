@@ -12,6 +12,15 @@ namespace Slimta.Plugins.MailAuth.Verify;
 /// </summary>
 internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocatorBase
 {
+    // Key names whose record has t=s (§3.6.1), as last looked up: MimeKit does not read t=.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _strict = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// True when the key at <c>selector._domainkey.domain</c> was last seen with the flag
+    /// <c>t=s</c>: an <c>i=</c> domain must then equal <c>d=</c>, not be a subdomain of it.
+    /// </summary>
+    public bool IsStrict(string domain, string selector) => _strict.TryGetValue(selector + "._domainkey." + domain, out var strict) && strict;
+
     public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("verify_auth only verifies asynchronously");
 
@@ -40,6 +49,7 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
             {
                 throw new DkimKeyException($"key record at {name}: {why}", temporary: false);
             }
+            _strict[name] = Tags(text).FirstOrDefault(t => t.Name == "t").Value is { } flags && flags.Split(':').Contains("s", StringComparer.Ordinal);
             try
             {
                 return GetPublicKey(text);
@@ -63,15 +73,7 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
     /// </summary>
     internal static string? Unusable(string record)
     {
-        var tags = new List<(string Name, string Value)>();
-        foreach (var part in record.Split(';'))
-        {
-            int eq = part.IndexOf('=');
-            if (eq > 0)
-            {
-                tags.Add((part[..eq].Trim(), string.Concat(part[(eq + 1)..].Where(c => !char.IsWhiteSpace(c)))));
-            }
-        }
+        var tags = Tags(record);
         string? Value(string tag) => tags.FirstOrDefault(t => t.Name == tag).Value;
         int version = tags.FindIndex(t => t.Name == "v");
         if (version > 0 || (version == 0 && tags[0].Value != "DKIM1"))
@@ -91,5 +93,19 @@ internal sealed class DnsDkimKeyLocator(IDnsResolver dns) : DkimPublicKeyLocator
             return $"s={services} is not for email";
         }
         return null;
+    }
+
+    private static List<(string Name, string Value)> Tags(string record)
+    {
+        var tags = new List<(string Name, string Value)>();
+        foreach (var part in record.Split(';'))
+        {
+            int eq = part.IndexOf('=');
+            if (eq > 0)
+            {
+                tags.Add((part[..eq].Trim(), string.Concat(part[(eq + 1)..].Where(c => !char.IsWhiteSpace(c)))));
+            }
+        }
+        return tags;
     }
 }

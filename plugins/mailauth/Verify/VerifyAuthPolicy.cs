@@ -26,6 +26,7 @@ internal sealed class VerifyAuthPolicy(
     string authservId,
     SpfEvaluator spf,
     DkimVerifier dkim,
+    DnsDkimKeyLocator keys,
     DmarcEvaluator dmarc,
     ILogger log) : IQueuePolicy
 {
@@ -145,6 +146,15 @@ internal sealed class VerifyAuthPolicy(
             try
             {
                 bool ok = await dkim.VerifyAsync(message, header, cancellationToken).ConfigureAwait(false);
+                var i = DkimSignPolicy.Tag(value, "i");
+                var iDomain = i is null ? null : i[(i.LastIndexOf('@') + 1)..].TrimEnd('.');
+                if (ok && d is not null && s is not null && iDomain is not null
+                    && !iDomain.Equals(d.TrimEnd('.'), StringComparison.OrdinalIgnoreCase) && keys.IsStrict(d, s))
+                {
+                    // RFC 6376 §3.6.1 t=s: the key may not sign for subdomains of d= (§6.1.1: PERMFAIL).
+                    checks.Add(new DkimCheck("permerror", d, s, shortB, "i= is a subdomain of d= and the key has t=s"));
+                    continue;
+                }
                 checks.Add(new DkimCheck(ok ? "pass" : "fail", d, s, shortB, ok ? null : "signature verification failed"));
             }
             catch (DkimKeyException e)
