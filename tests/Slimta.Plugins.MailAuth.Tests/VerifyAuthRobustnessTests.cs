@@ -98,6 +98,40 @@ public sealed class VerifyAuthRobustnessTests(MailAuthFixture fixture)
         Assert.Equal(expected, DkimResult(text));
     }
 
+    /// <summary>
+    /// A hand-made rsa-sha256 relaxed/relaxed signature over From and Subject whose l= covers the
+    /// first <paramref name="signedBody"/>, followed by <paramref name="appended"/> (RFC 6376 §3.4.5).
+    /// </summary>
+    private Envelope SignedWithLength(string signedBody, string appended)
+    {
+        const string headers = "From: Alice <alice@example.test>\r\nSubject: l= test\r\n";
+        var canonical = System.Text.Encoding.ASCII.GetBytes(signedBody);
+        var bh = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(canonical));
+        var tags = $"v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test; s=rsa1; l={canonical.Length}; h=from:subject; bh={bh}; b=";
+        var hashed = "from:Alice <alice@example.test>\r\nsubject:l= test\r\ndkim-signature:" + tags;
+        using var reader = new StreamReader(fixture.RsaKey);
+        var pem = new Org.BouncyCastle.OpenSsl.PemReader(reader).ReadObject();
+        var key = pem is Org.BouncyCastle.Crypto.AsymmetricCipherKeyPair pair ? pair.Private : (Org.BouncyCastle.Crypto.AsymmetricKeyParameter)pem;
+        var signer = Org.BouncyCastle.Security.SignerUtilities.GetSigner("SHA256withRSA");
+        signer.Init(true, key);
+        var data = System.Text.Encoding.ASCII.GetBytes(hashed);
+        signer.BlockUpdate(data, 0, data.Length);
+        var b = Convert.ToBase64String(signer.GenerateSignature());
+        var message = "DKIM-Signature: " + tags + b + "\r\n" + headers + "\r\n" + signedBody + appended;
+        return Envelope(message, sender: "x@fail.test");
+    }
+
+    [Fact]
+    public async Task Apply_SignatureWithBodyLength_VerifiesOverTheCountedBytes()
+    {
+        Assert.Equal("dkim=pass", DkimResult(await VerifyAsync(SignedWithLength("Hello Bob,\r\n", string.Empty))));
+        // Content after l= is not covered (RFC 6376 §8.2): the signature still verifies...
+        Assert.Equal("dkim=pass", DkimResult(await VerifyAsync(SignedWithLength("Hello Bob,\r\n", "Click here\r\n"))));
+        // ...but a change inside the counted bytes does not.
+        var tampered = Text(SignedWithLength("Hello Bob,\r\n", string.Empty)).Replace("Hello Bob", "Hello Eve", StringComparison.Ordinal);
+        Assert.Equal("dkim=fail", DkimResult(await VerifyAsync(Envelope(tampered, sender: "x@fail.test"))));
+    }
+
     [Fact]
     public async Task Apply_SeveralDmarcRecordsAtFromDomain_DmarcNoneWithoutOrganizationalFallback()
     {
