@@ -24,7 +24,7 @@ namespace Slimta.Plugins.MailAuth.Dkim;
 /// Signing domain: the keys of the From domain, else of its closest parent domain in
 /// <c>domains</c>, else <c>default</c>; a message without a From mailbox, or from a domain without a
 /// key, is passed on unsigned. The body length tag <c>l=</c> is never used (it lets anyone append
-/// content to a signed message). Every signed header name present in the message is over-signed
+/// content to a signed message). Signed fields a message has at most once are over-signed
 /// (see <see cref="SignedHeaders"/>).
 /// </para>
 /// </summary>
@@ -78,11 +78,24 @@ internal sealed class DkimSignPolicy(
     }
 
     /// <summary>
-    /// The <c>h=</c> list: each configured name once per instance in the message plus once more
-    /// (over-signing, RFC 6376 §5.4.2 and §8.15). A verifier hashes instances bottom-up and an
-    /// extra name stands for "no further instance", so a second From, Subject or To added later
-    /// (on top, where readers look) breaks the signature. An absent name is listed once: it may
-    /// not be added either.
+    /// Fields a message has at most once (RFC 5322 §3.6, RFC 2045, RFC 2369/2919/8058): these are
+    /// over-signed. Others (Received and other trace fields, Resent-*, Comments, X-…) may be added
+    /// on top by later hops and are not.
+    /// </summary>
+    private static readonly HashSet<string> OnceOnly = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+        "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-ID", "Content-Description", "Content-Disposition",
+        "List-Id", "List-Help", "List-Subscribe", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Post", "List-Owner", "List-Archive",
+    };
+
+    /// <summary>
+    /// The <c>h=</c> list: each configured name once per instance in the message; for a field a
+    /// message has at most once, once more (over-signing, RFC 6376 §5.4.2 and §8.15). A verifier
+    /// hashes instances bottom-up and an extra name stands for "no further instance", so a second
+    /// From, Subject or To added later (on top, where readers look) breaks the signature, while a
+    /// Received added by the next hop does not. An absent name is listed once: it may not be
+    /// added either.
     /// </summary>
     internal static List<string> SignedHeaders(IReadOnlyList<string> names, HeaderList headers)
     {
@@ -90,7 +103,7 @@ internal sealed class DkimSignPolicy(
         foreach (var name in names)
         {
             int present = headers.Count(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase));
-            list.AddRange(Enumerable.Repeat(name, present + 1));
+            list.AddRange(Enumerable.Repeat(name, present == 0 ? 1 : OnceOnly.Contains(name) ? present + 1 : present));
         }
         return list;
     }
