@@ -124,6 +124,17 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
         Assert.True((await DkimpyAsync(fixture.Dns, hop)).Ok, "dkimpy must accept a Resent-From added by a later hop");
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("garbage line without a colon\r\n\r\nbody\r\n")]
+    [InlineData("\r\nonly a body\r\n")]
+    public async Task Apply_MessageWithoutHeaderSection_PassedOnUnsigned(string message)
+    {
+        var envelope = new Envelope("a@example.test", ["b@dest.test"], RawMessage.FromString(message));
+        await CreateSigner(Domain("rsa1", fixture.RsaKey)).ApplyAsync(envelope, CancellationToken.None);
+        Assert.Equal(message, Text(envelope));
+    }
+
     [Fact]
     public async Task Apply_RsaAndEd25519ForOneDomain_BothSignaturesVerify()
     {

@@ -44,7 +44,17 @@ internal sealed class DkimSignPolicy(
         MimeMessage message;
         using (var stream = Open(raw.Bytes))
         {
-            message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FormatException)
+            {
+                // No header section (an empty message, a first line that is not a field): no From
+                // to sign for. It goes out as it is, like any message without a key.
+                log.LogDebug("id={Id} not DKIM-signed: no header section", envelope.Id);
+                return;
+            }
         }
         var from = FromDomain(message);
         var keys = from is null ? [] : KeysFor(from);
