@@ -88,6 +88,53 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
         Assert.False((await DkimpyAsync(fixture.Dns, tampered)).Ok);
     }
 
+    [Theory]
+    [InlineData("From: Eve <eve@example.test>\r\n")]
+    [InlineData("Subject: pay invoice 42\r\n")]
+    [InlineData("To: eve@dest.test\r\n")]
+    public async Task Apply_SignedHeaderAddedAboveAfterSigning_Fails(string added)
+    {
+        // RFC 6376 §8.15: a verifier hashes the bottom-most instances, so a second From or Subject
+        // added on top (what a reader sees) passes unless each present name is over-signed (§5.4.2).
+        var envelope = Envelope(Message());
+        await CreateSigner(Domain("rsa1", fixture.RsaKey)).ApplyAsync(envelope, CancellationToken.None);
+        Assert.True(await MimeKitVerifiesAsync(envelope));
+        Assert.True((await DkimpyAsync(fixture.Dns, envelope)).Ok);
+        var text = Text(envelope);
+        int body = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 2;
+        foreach (var position in new[] { text.IndexOf("From: Alice", StringComparison.Ordinal), body })
+        {
+            var tampered = new Envelope(envelope.Sender, envelope.Recipients, RawMessage.FromString(text.Insert(position, added)));
+            Assert.False(await MimeKitVerifiesAsync(tampered), "MimeKit must reject an added " + added);
+            Assert.False((await DkimpyAsync(fixture.Dns, tampered)).Ok, "dkimpy must reject an added " + added);
+        }
+    }
+
+    [Fact]
+    public async Task Apply_SignedTraceFieldAddedAboveByLaterHop_StillVerifies()
+    {
+        // Repeatable fields (Resent-*, X-…) may be added on top by later hops: signing
+        // them must not reserve an empty slot, or the next hop breaks the signature.
+        var options = Domain("rsa1", fixture.RsaKey);
+        options["headers"] = new object[] { "From", "Subject", "Resent-From" };
+        var envelope = Envelope("Resent-From: first@example.test\r\n" + Message());
+        await CreateSigner(options).ApplyAsync(envelope, CancellationToken.None);
+        var hop = new Envelope(envelope.Sender, envelope.Recipients, RawMessage.FromString("Resent-From: later@example.test\r\n" + Text(envelope)));
+        Assert.True(await MimeKitVerifiesAsync(hop), "MimeKit must accept a Resent-From added by a later hop");
+        Assert.True((await DkimpyAsync(fixture.Dns, hop)).Ok, "dkimpy must accept a Resent-From added by a later hop");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("garbage line without a colon\r\n\r\nbody\r\n")]
+    [InlineData("\r\nonly a body\r\n")]
+    public async Task Apply_MessageWithoutHeaderSection_PassedOnUnsigned(string message)
+    {
+        var envelope = new Envelope("a@example.test", ["b@dest.test"], RawMessage.FromString(message));
+        await CreateSigner(Domain("rsa1", fixture.RsaKey)).ApplyAsync(envelope, CancellationToken.None);
+        Assert.Equal(message, Text(envelope));
+    }
+
     [Fact]
     public async Task Apply_RsaAndEd25519ForOneDomain_BothSignaturesVerify()
     {
@@ -145,8 +192,9 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
         var envelope = Envelope(Message());
         await CreateSigner(options).ApplyAsync(envelope, CancellationToken.None);
         var h = Slimta.Plugins.MailAuth.Dkim.DkimSignPolicy.Tag(envelope.Message.GetHeader("DKIM-Signature")!, "h")!.ToLowerInvariant();
-        // Names of absent headers are signed too (RFC 6376 §5.4): nobody can add them later.
-        Assert.Equal(["from", "subject", "to", "x-unsigned"], h.Split(':'));
+        // Once-only names are over-signed, others signed per instance, absent ones signed too (RFC 6376
+        // §5.4): nobody can add them later.
+        Assert.Equal(["from", "from", "subject", "subject", "to", "to", "x-unsigned"], h.Split(':'));
         Assert.True((await DkimpyAsync(fixture.Dns, envelope)).Ok);
     }
 
@@ -169,6 +217,10 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
             ["empty body"] = Encoding.ASCII.GetBytes(head + "\r\n"),
             ["no space after colons"] = Encoding.ASCII.GetBytes("From:a@example.test\r\nSubject:x\r\n\r\nb\r\n"),
             ["3000-byte line"] = Encoding.ASCII.GetBytes(head + "\r\n" + new string('x', 3000) + "\r\n"),
+            ["tabs and trailing white space in headers"] = Encoding.ASCII.GetBytes("From: a@example.test\r\nSubject:\t x \r\nTo:\tb@dest.test  \r\n\r\nb\r\n"),
+            ["8-bit header"] = Encoding.UTF8.GetBytes("From: J\u00fcrgen <a@example.test>\r\nSubject: Gr\u00fc\u00dfe \t aus\r\n K\u00f6ln\r\n\r\nb\r\n"),
+            ["bare LF in headers"] = Encoding.ASCII.GetBytes("From: a@example.test\nSubject: x\n  folded\n\nb\n"),
+            ["empty header value"] = Encoding.ASCII.GetBytes("From: a@example.test\r\nSubject:\r\nCc: \r\n\r\nb\r\n"),
         };
     }
 
@@ -207,6 +259,12 @@ public sealed class DkimSignTests(MailAuthFixture fixture)
     [Theory]
     [InlineData("canonicalization", "loose/simple")]
     [InlineData("headers", "DKIM-Signature")]
+    [InlineData("headers", "Received")]
+    [InlineData("headers", "received")]
+    [InlineData("headers", "Return-Path")]
+    [InlineData("headers", "Comments")]
+    [InlineData("headers", "Keywords")]
+    [InlineData("headers", "Resent-Bcc")]
     public void Validate_BadOption_ConfigErrorAtKeyPath(string key, string value)
     {
         var options = Domain("rsa1", fixture.RsaKey);

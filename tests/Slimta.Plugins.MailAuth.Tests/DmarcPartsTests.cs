@@ -43,4 +43,9 @@ public sealed class DmarcPartsTests
     [Fact]
     public void Parse_InvalidOptionalTags_DefaultsApply() =>
         Assert.Equal(new DmarcRecord("reject", null, false, false, 100), DmarcRecord.Parse("v=DMARC1; p=reject; sp=maybe; adkim=x; pct=400"));
+
+    [Fact]
+    public void Parse_InvalidPolicyWithReportAddress_TakenAsPolicyNone() =>
+        // RFC 7489 §6.6.3 step 6.1.
+        Assert.Equal(new DmarcRecord("none", null, false, false, 100), DmarcRecord.Parse("v=DMARC1; p=block; rua=mailto:d@example.com"));
 }

@@ -38,6 +38,14 @@ public sealed class MailAuthFixture : IAsyncLifetime
             Txt("ed1._domainkey.example.test", ed),
             Txt("rsa1._domainkey.strict.test", rsa),
             Txt("rsa1._domainkey.other.test", rsa),
+            // Key records a verifier must not use (RFC 6376 §3.6.1): revoked, of another key type,
+            // for other hash algorithms, of another version, for another service.
+            Txt("revoked._domainkey.example.test", "v=DKIM1; k=rsa; p="),
+            Txt("strict._domainkey.example.test", rsa.Replace("k=rsa;", "k=rsa; t=s;", StringComparison.Ordinal)),
+            Txt("mismatch._domainkey.example.test", ed),
+            Txt("sha1only._domainkey.example.test", rsa.Replace("k=rsa;", "k=rsa; h=sha1;", StringComparison.Ordinal)),
+            Txt("badversion._domainkey.example.test", rsa.Replace("v=DKIM1", "v=DKIM2", StringComparison.Ordinal)),
+            Txt("otherservice._domainkey.example.test", rsa.Replace("k=rsa;", "k=rsa; s=tlsrpt;", StringComparison.Ordinal)),
             // SPF (RFC 7208): the test client is 127.0.0.1.
             LocalDnsServer.Txt("example.test", "v=spf1 ip4:127.0.0.1 -all"),
             LocalDnsServer.Txt("mail.example.test", "v=spf1 ip4:127.0.0.1 -all"),
@@ -50,7 +58,13 @@ public sealed class MailAuthFixture : IAsyncLifetime
             LocalDnsServer.Txt("_dmarc.example.test", "v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.test"),
             LocalDnsServer.Txt("_dmarc.strict.test", "v=DMARC1; p=reject; adkim=s; aspf=s"),
             LocalDnsServer.Txt("_dmarc.fail.test", "v=DMARC1; p=reject"),
-            LocalDnsServer.Txt("_dmarc.softfail.test", "v=DMARC1; p=quarantine"));
+            LocalDnsServer.Txt("_dmarc.softfail.test", "v=DMARC1; p=quarantine"),
+            // RFC 7489 §6.6.3: several records, or an invalid one, end discovery (no fallback to example.test).
+            LocalDnsServer.Txt("multi.example.test", "v=spf1 ip4:127.0.0.1 -all"),
+            LocalDnsServer.Txt("_dmarc.multi.example.test", "v=DMARC1; p=none"),
+            LocalDnsServer.Txt("_dmarc.multi.example.test", "v=DMARC1; p=reject"),
+            LocalDnsServer.Txt("badp.example.test", "v=spf1 ip4:127.0.0.1 -all"),
+            LocalDnsServer.Txt("_dmarc.badp.example.test", "v=DMARC1; p=bogus"));
     }
 
     public async Task DisposeAsync()

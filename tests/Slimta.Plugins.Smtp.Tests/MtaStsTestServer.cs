@@ -34,6 +34,9 @@ internal sealed class MtaStsTestServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>The Content-Type of the policy answer.</summary>
+    public string ContentType { get; set; } = "text/plain";
+
     /// <summary>Requests answered so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
@@ -140,7 +143,7 @@ internal sealed class MtaStsTestServer : IAsyncDisposable
                 }
                 bool found = lines[0].StartsWith("GET /.well-known/mta-sts.txt ", StringComparison.Ordinal);
                 var body = Encoding.UTF8.GetBytes(found ? Policy() : "not found");
-                var head = $"HTTP/1.1 {(found ? "200 OK" : "404 Not Found")}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+                var head = $"HTTP/1.1 {(found ? "200 OK" : "404 Not Found")}\r\nContent-Type: {ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
                 await tls.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
                 await tls.WriteAsync(body, _stop.Token);
                 Interlocked.Increment(ref _requests);

@@ -93,6 +93,26 @@ public sealed class MxRelayMtaStsTests : IDisposable
         Assert.Equal(2, server.Connections);
     }
 
+    [Theory]
+    [InlineData("Text/Plain; charset=utf-8", true)]
+    [InlineData("text/html", false)]
+    public async Task AttemptAsync_PolicyMediaType_CaseInsensitiveTextPlainOnly(string contentType, bool applies)
+    {
+        // RFC 8461 §3.3 wants text/plain; media type names are case-insensitive (RFC 2045 §5.1).
+        await using var https = MtaStsTestServer.Start("mta-sts.sts.test", Policy("enforce", "mx.elsewhere.test"));
+        https.ContentType = contentType;
+        using var goodCertificate = MtaStsTestServer.ServerCertificate("good.sts.test");
+        await using var server = Start(applies ? new[] { Close() } : Delivering(goodCertificate));
+        await using var dns = await DnsAsync();
+        var relay = Create(dns, server.Port, https);
+
+        var result = await relay.AttemptAsync(Envelope(Message, "rcpt@sts.test"), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        var only = Assert.Single(result.Recipients);
+        Assert.Equal(applies ? DeliveryOutcome.TransientFailure : DeliveryOutcome.Delivered, only.Outcome);
+    }
+
     [Fact]
     public async Task AttemptAsync_EnforceAndNoMxMatchesPattern_TransientWithoutConnecting()
     {

@@ -259,7 +259,9 @@ public sealed class SpfEvaluator
         }
         foreach (var label in domain.TrimEnd('.').Split('.'))
         {
-            if (label.Length == 0 || label.Length > 63)
+            // An address literal ([192.0.2.1], [IPv6:…]) as HELO or MAIL FROM domain is not a
+            // domain name (§2.3, §4.3): "none", not a query that fails and reads as temperror.
+            if (label.Length == 0 || label.Length > 63 || label.Any(c => c is '[' or ']' or ':' or '@' or '\\' || char.IsWhiteSpace(c) || char.IsControl(c)))
             {
                 return false;
             }

@@ -24,7 +24,8 @@ namespace Slimta.Plugins.MailAuth.Dkim;
 /// Signing domain: the keys of the From domain, else of its closest parent domain in
 /// <c>domains</c>, else <c>default</c>; a message without a From mailbox, or from a domain without a
 /// key, is passed on unsigned. The body length tag <c>l=</c> is never used (it lets anyone append
-/// content to a signed message).
+/// content to a signed message). Signed fields a message has at most once are over-signed
+/// (see <see cref="SignedHeaders"/>).
 /// </para>
 /// </summary>
 internal sealed class DkimSignPolicy(
@@ -43,7 +44,17 @@ internal sealed class DkimSignPolicy(
         MimeMessage message;
         using (var stream = Open(raw.Bytes))
         {
-            message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FormatException)
+            {
+                // No header section (an empty message, a first line that is not a field): no From
+                // to sign for. It goes out as it is, like any message without a key.
+                log.LogDebug("id={Id} not DKIM-signed: no header section", envelope.Id);
+                return;
+            }
         }
         var from = FromDomain(message);
         var keys = from is null ? [] : KeysFor(from);
@@ -53,6 +64,7 @@ internal sealed class DkimSignPolicy(
             return;
         }
         var bodyStart = BodyStart(raw);
+        var signed = SignedHeaders(settings.Headers, message.Headers);
         var fields = new List<byte[]>();
         foreach (var key in keys)
         {
@@ -61,7 +73,7 @@ internal sealed class DkimSignPolicy(
                 HeaderCanonicalizationAlgorithm = settings.HeaderCanonicalization,
                 BodyCanonicalizationAlgorithm = settings.BodyCanonicalization,
             };
-            signer.Sign(WireFormat, message, settings.Headers.ToList());
+            signer.Sign(WireFormat, message, signed);
             var header = message.Headers[0];
             message.Headers.RemoveAt(0);
             var expected = DkimBodyHash.Compute(raw.Bytes.Span[bodyStart..], settings.BodyCanonicalization);
@@ -73,6 +85,37 @@ internal sealed class DkimSignPolicy(
             fields.Add(Serialize(header));
         }
         envelope.Message = Prepend(raw, fields);
+    }
+
+    /// <summary>
+    /// Fields a message has at most once (RFC 5322 §3.6, RFC 2045, RFC 2369/2919/8058): these are
+    /// over-signed. Others (Received and other trace fields, Resent-*, Comments, X-…) may be added
+    /// on top by later hops and are not.
+    /// </summary>
+    private static readonly HashSet<string> OnceOnly = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+        "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-ID", "Content-Description", "Content-Disposition",
+        "List-Id", "List-Help", "List-Subscribe", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Post", "List-Owner", "List-Archive",
+    };
+
+    /// <summary>
+    /// The <c>h=</c> list: each configured name once per instance in the message; for a field a
+    /// message has at most once, once more (over-signing, RFC 6376 §5.4.2 and §8.15). A verifier
+    /// hashes instances bottom-up and an extra name stands for "no further instance", so a second
+    /// From, Subject or To added later (on top, where readers look) breaks the signature, while a
+    /// Received added by the next hop does not. An absent name is listed once: it may not be
+    /// added either.
+    /// </summary>
+    internal static List<string> SignedHeaders(IReadOnlyList<string> names, HeaderList headers)
+    {
+        var list = new List<string>();
+        foreach (var name in names)
+        {
+            int present = headers.Count(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase));
+            list.AddRange(Enumerable.Repeat(name, present == 0 ? 1 : OnceOnly.Contains(name) ? present + 1 : present));
+        }
+        return list;
     }
 
     /// <summary>The lower-case ASCII domain of the first From mailbox, or null.</summary>

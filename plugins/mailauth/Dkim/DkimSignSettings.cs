@@ -27,6 +27,12 @@ internal sealed record DkimSignSettings(
         "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
     ];
 
+    /// <summary>Fields MimeKit's signer refuses to sign (RFC 6376 §5.4.1's "SHOULD NOT" list).</summary>
+    private static readonly HashSet<string> Unsignable = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Return-Path", "Received", "Comments", "Keywords", "Resent-Bcc",
+    };
+
     public static DkimSignSettings Parse(ComponentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -57,6 +63,12 @@ internal sealed record DkimSignSettings(
             if (header.Equals("DKIM-Signature", StringComparison.OrdinalIgnoreCase))
             {
                 throw options.Error("headers", "DKIM-Signature cannot be signed by this signature (RFC 6376 §3.5)");
+            }
+            if (Unsignable.Contains(header))
+            {
+                // RFC 6376 §5.4.1 advises against them and MimeKit's signer throws on them at relay
+                // time (every message would fail to go out): refuse them here.
+                throw options.Error("headers", $"{header} must not be signed: trace and per-hop fields change in transit (RFC 6376 §5.4.1)");
             }
         }
         if (!headers.Contains("From", StringComparer.OrdinalIgnoreCase))

@@ -63,12 +63,15 @@ internal sealed class DmarcEvaluator(IDnsResolver dns, OrganizationalDomain orga
             return (answer.Status, null);
         }
         var records = answer.Records.Where(DmarcRecord.IsDmarc).ToList();
-        // §6.6.3 step 5: none or several records → no policy here (go on to the organizational domain).
-        if (records.Count != 1)
+        // §6.6.3 step 3: no DMARC record here → ask the organizational domain.
+        if (records.Count == 0)
         {
             return (DnsStatus.NotFound, null);
         }
-        var record = DmarcRecord.Parse(records[0]);
-        return record is null ? (DnsStatus.NotFound, null) : (DnsStatus.Found, record);
+        // §6.6.3 steps 5 and 6: several records, or one without a valid p (and no rua that would
+        // make it p=none), end discovery: no DMARC processing, and no fallback to the
+        // organizational domain (whose policy the domain owner did not choose for this name).
+        var record = records.Count == 1 ? DmarcRecord.Parse(records[0]) : null;
+        return (DnsStatus.Found, record);
     }
 }

@@ -18,7 +18,7 @@ internal sealed record DmarcRecord(string Policy, string? SubdomainPolicy, bool 
         return eq > 0 && first[..eq].Trim() == "v" && first[(eq + 1)..].Trim() == "DMARC1";
     }
 
-    /// <summary>Parses a record; null when it is not valid (no or a bad <c>p</c>), which §6.6.3 treats as no record.</summary>
+    /// <summary>Parses a record; null when it is not valid (no or a bad <c>p</c> and no <c>rua</c>): §6.6.3 then applies no DMARC.</summary>
     public static DmarcRecord? Parse(string text)
     {
         var tags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -32,7 +32,13 @@ internal sealed record DmarcRecord(string Policy, string? SubdomainPolicy, bool 
         }
         if (!tags.TryGetValue("p", out var p) || PolicyName(p) is not { } policy)
         {
-            return null;
+            // §6.6.3 step 6: without a valid p, a record that names a report URI is taken as
+            // p=none (the owner wants reports); otherwise no DMARC processing applies.
+            if (!tags.TryGetValue("rua", out var rua) || !rua.Split(',').Any(u => u.Trim().StartsWith("mailto:", StringComparison.OrdinalIgnoreCase) && u.Contains('@', StringComparison.Ordinal)))
+            {
+                return null;
+            }
+            policy = "none";
         }
         // §6.3: an invalid sp, adkim, aspf or pct is ignored (its default applies).
         var sp = tags.TryGetValue("sp", out var s) ? PolicyName(s) : null;

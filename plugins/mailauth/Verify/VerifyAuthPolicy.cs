@@ -26,6 +26,7 @@ internal sealed class VerifyAuthPolicy(
     string authservId,
     SpfEvaluator spf,
     DkimVerifier dkim,
+    DnsDkimKeyLocator keys,
     DmarcEvaluator dmarc,
     ILogger log) : IQueuePolicy
 {
@@ -33,10 +34,20 @@ internal sealed class VerifyAuthPolicy(
     {
         ArgumentNullException.ThrowIfNull(envelope);
         var raw = envelope.Message;
-        MimeMessage message;
+        MimeMessage? message;
         using (var stream = Open(raw.Bytes))
         {
-            message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FormatException)
+            {
+                // No header section MimeKit can read (an empty message, a first line that is not a
+                // field): nothing to verify a signature or a From domain on, but the results are
+                // still reported (dkim=none, dmarc=permerror) rather than the message refused.
+                message = null;
+            }
         }
         var results = new List<string>();
         if (envelope.Client.AuthenticatedUser is { } user)
@@ -118,9 +129,13 @@ internal sealed class VerifyAuthPolicy(
         return (result, domain, property);
     }
 
-    private async Task<List<DkimCheck>> CheckDkimAsync(MimeMessage message, CancellationToken cancellationToken)
+    private async Task<List<DkimCheck>> CheckDkimAsync(MimeMessage? message, CancellationToken cancellationToken)
     {
         var checks = new List<DkimCheck>();
+        if (message is null)
+        {
+            return checks;
+        }
         foreach (var header in message.Headers.Where(h => h.Id == HeaderId.DkimSignature).Take(settings.MaxSignatures))
         {
             var value = header.Value;
@@ -131,6 +146,15 @@ internal sealed class VerifyAuthPolicy(
             try
             {
                 bool ok = await dkim.VerifyAsync(message, header, cancellationToken).ConfigureAwait(false);
+                var i = DkimSignPolicy.Tag(value, "i");
+                var iDomain = i is null ? null : i[(i.LastIndexOf('@') + 1)..].TrimEnd('.');
+                if (ok && d is not null && s is not null && iDomain is not null
+                    && !iDomain.Equals(d.TrimEnd('.'), StringComparison.OrdinalIgnoreCase) && keys.IsStrict(d, s))
+                {
+                    // RFC 6376 §3.6.1 t=s: the key may not sign for subdomains of d= (§6.1.1: PERMFAIL).
+                    checks.Add(new DkimCheck("permerror", d, s, shortB, "i= is a subdomain of d= and the key has t=s"));
+                    continue;
+                }
                 checks.Add(new DkimCheck(ok ? "pass" : "fail", d, s, shortB, ok ? null : "signature verification failed"));
             }
             catch (DkimKeyException e)
@@ -142,13 +166,24 @@ internal sealed class VerifyAuthPolicy(
                 // A malformed signature, an unsupported or disabled algorithm (rsa-sha1, RFC 8301).
                 checks.Add(new DkimCheck(d is null || s is null ? "permerror" : "neutral", d, s, shortB, e.Message));
             }
+            catch (Exception e) when (e is Org.BouncyCastle.Security.GeneralSecurityException or Org.BouncyCastle.Crypto.CryptoException or InvalidCastException or IOException)
+            {
+                // The key does not fit the signature (a k=ed25519 record for an rsa-sha256
+                // signature, a truncated key): anyone can publish such a record for their own
+                // domain, so it is that signature's permerror (RFC 6376 §6.1.2), never the message's.
+                checks.Add(new DkimCheck("permerror", d, s, shortB, "unusable key: " + e.Message));
+            }
         }
         return checks;
     }
 
     /// <summary>The one RFC5322.From domain, or null with why not (RFC 7489 §6.6.1).</summary>
-    private static (string? Domain, string? Problem) FromDomain(MimeMessage message)
+    private static (string? Domain, string? Problem) FromDomain(MimeMessage? message)
     {
+        if (message is null)
+        {
+            return (null, "no header section");
+        }
         var fromHeaders = message.Headers.Count(h => h.Id == HeaderId.From);
         if (fromHeaders != 1)
         {

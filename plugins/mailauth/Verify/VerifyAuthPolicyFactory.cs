@@ -20,10 +20,11 @@ internal sealed class VerifyAuthPolicyFactory : IComponentFactory<IQueuePolicy>
         // RFC 8601 §2.5: the authserv-id names this host; the FQDN unless configured.
         var authservId = settings.AuthservId ?? context.Fqdn;
         var dns = new DnsClientResolver(settings.Dns, context.Time);
-        var verifier = new DkimVerifier(new DnsDkimKeyLocator(dns));
+        var keys = new DnsDkimKeyLocator(dns);
+        var verifier = new DkimVerifier(keys);
         // RFC 8301 §3.1: rsa-sha1 signatures must not be considered valid (MimeKit's default too).
         verifier.Disable(DkimSignatureAlgorithm.RsaSha1);
         var dmarc = new DmarcEvaluator(dns, new OrganizationalDomain(settings.PublicSuffixes), Random.Shared.Next);
-        return new VerifyAuthPolicy(settings, authservId, new SpfEvaluator(dns, authservId), verifier, dmarc, context.Loggers.CreateLogger<VerifyAuthPolicy>());
+        return new VerifyAuthPolicy(settings, authservId, new SpfEvaluator(dns, authservId), verifier, keys, dmarc, context.Loggers.CreateLogger<VerifyAuthPolicy>());
     }
 }

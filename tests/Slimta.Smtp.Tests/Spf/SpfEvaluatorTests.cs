@@ -90,6 +90,19 @@ public class SpfEvaluatorTests(SpfDnsFixture dns) : IClassFixture<SpfDnsFixture>
         Assert.Equal(SpfResult.Pass, await CheckAsync(string.Empty, helo: "pass.test"));
     }
 
+    [Theory]
+    [InlineData("", "[127.0.0.1]")]
+    [InlineData("", "[IPv6:::1]")]
+    [InlineData("", null)]
+    [InlineData("user@[127.0.0.1]", "client.example")]
+    [InlineData("user@[IPv6:::1]", "client.example")]
+    public async Task CheckSenderAsync_AddressLiteralOrNoDomain_IsNone(string sender, string? helo)
+    {
+        // RFC 7208 §2.3/§4.3: an address literal is not a domain name: no SPF check, "none"
+        // (not a DNS query that fails and reads as temperror, which reject_spf would defer).
+        Assert.Equal(SpfResult.None, await CheckAsync(sender, helo));
+    }
+
     [Fact]
     public async Task CheckSenderAsync_Ip6Client_MatchesIp6Mechanism()
     {
