@@ -188,7 +188,11 @@ public static class QueueCommand
         // Offline: the storages themselves, through engines that are never started.
         if (!storage)
         {
-            await Console.Error.WriteLineAsync($"{program}: no server answers on {socketPath ?? "(control socket turned off)"}: working on the storages directly").ConfigureAwait(false);
+            // A server started with -p FILE has its socket next to FILE, which only the same -p finds.
+            var hint = socketPath is not null && pidFileOption is null && process.PidFile is null && !process.Options.Has("control_socket")
+                ? " (a server started with -p FILE listens next to FILE: give the same -p, or --socket PATH)"
+                : string.Empty;
+            await Console.Error.WriteLineAsync($"{program}: no server answers on {socketPath ?? "(control socket turned off)"}{hint}: working on the storages directly").ConfigureAwait(false);
         }
         SlimtaServer server;
         try
