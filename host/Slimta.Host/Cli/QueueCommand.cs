@@ -208,7 +208,10 @@ public static class QueueCommand
         }
         catch (ConfigException e) when (e.Message.Contains("in use by another process", StringComparison.Ordinal))
         {
-            await Console.Error.WriteLineAsync($"{program}: {e.Message}\n{program}: a running server holds the disk spool: use its control socket ({socketPath ?? "set process." + process.Name + ".control_socket"}; --socket PATH), or stop it first").ConfigureAwait(false);
+            var where = storage
+                ? $"use its control socket (drop --storage{(socketPath is null ? "" : "; " + socketPath)})"
+                : $"but nothing answers on {socketPath ?? "a control socket (turned off)"}: give the server's -p FILE, or --socket PATH (its log says 'control socket PATH')";
+            await Console.Error.WriteLineAsync($"{program}: {e.Message}\n{program}: a running server holds the disk spool, {where}; or stop it first").ConfigureAwait(false);
             return 1;
         }
         catch (ConfigException e)

@@ -189,6 +189,8 @@ public static class SlimtaProgram
                     try
                     {
                         control = ControlServer.Start(socketPath, server.CreateAdminService(offline: false), QueueCommand.Hello(config, processName), loggers.CreateLogger("slimta.control"));
+                        // Where 'slimta queue' must look (-p moves it): said once, so it can be found.
+                        log.LogInformation("control socket {Path}", socketPath);
                     }
                     catch (Exception e) when (!controlSocket.Explicit && e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
                     {
