@@ -164,4 +164,27 @@ public sealed class OperatorReviewTests
         Assert.Equal(1, exit);
         Assert.Contains("give the same -p", stderr);
     }
+
+    [Fact]
+    public async Task Start_PortInUse_Exits1WithTheReasonOnStandardError()
+    {
+        var dir = TestPaths.NewTempDir("slimta-review");
+        var config = Path.Combine(dir, "slimta.conf");
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        await File.WriteAllTextAsync(config, $$$"""
+            process: {slimta: {control_socket: ""}}
+            edge:
+              inbound: {type: smtp, queue: q, listener: {interface: 127.0.0.1, port: {{{port}}}}}
+            queue:
+              q: {type: memory, relay: r}
+            relay:
+              r: {type: blackhole}
+            """);
+        var (exit, _, stderr) = await AdminServer.RunAsync("-c", config);
+        Assert.Equal(1, exit);
+        // docs/operations.md: errors go to standard error (the log, on stdout by default, is not where a script looks).
+        Assert.Contains("slimta: could not start:", stderr);
+    }
 }

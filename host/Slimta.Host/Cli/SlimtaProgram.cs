@@ -231,7 +231,10 @@ public static class SlimtaProgram
             {
                 // Found once running as the unprivileged user (a spool it cannot write): stop before any mail.
                 await Console.Error.WriteLineAsync($"{program}: configuration error: {e.Message}");
-                log.LogCritical("{Program} could not start: configuration error: {Message}", program, e.Message);
+                if (loggers.Provider.Output.Path is not null)
+                {
+                    log.LogCritical("{Program} could not start: configuration error: {Message}", program, e.Message);
+                }
                 if (control is not null)
                 {
                     await control.DisposeAsync();
@@ -242,7 +245,13 @@ public static class SlimtaProgram
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
-                log.LogCritical("{Program} could not start: {Message}", program, e.Message);
+                // Standard error like every other startup error (exit 1: a port in use, …); the
+                // log too when it is a file, where an operator of a daemon looks.
+                await Console.Error.WriteLineAsync($"{program}: could not start: {e.Message}");
+                if (loggers.Provider.Output.Path is not null)
+                {
+                    log.LogCritical("{Program} could not start: {Message}", program, e.Message);
+                }
                 if (control is not null)
                 {
                     await control.DisposeAsync();
