@@ -12,6 +12,14 @@ internal sealed partial class QueueOutput
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
+    // '<', '>', '+' and non-ASCII letters as themselves ("<a@b>", "+0000", "josé"), not \u003C:
+    // the lines are read by people and jq, never embedded in HTML. Quotes, backslashes and
+    // control characters are still escaped, so every line is valid JSON.
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOutput = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private readonly TextWriter _out;
     private readonly TextWriter _err;
     private readonly bool _json;
@@ -60,7 +68,7 @@ internal sealed partial class QueueOutput
             case "message":
                 if (_json)
                 {
-                    _out.WriteLine(line.ToJsonString());
+                    _out.WriteLine(line.ToJsonString(JsonOutput));
                 }
                 else if (_command == "show")
                 {
@@ -82,7 +90,7 @@ internal sealed partial class QueueOutput
                 ExitCode = 0;
                 if (_json)
                 {
-                    _out.WriteLine(line.ToJsonString());
+                    _out.WriteLine(line.ToJsonString(JsonOutput));
                 }
                 else if (_command == "list")
                 {
@@ -99,7 +107,7 @@ internal sealed partial class QueueOutput
                 ExitCode = 1;
                 if (_json)
                 {
-                    _out.WriteLine(line.ToJsonString());
+                    _out.WriteLine(line.ToJsonString(JsonOutput));
                 }
                 _err.WriteLine($"{_program}: queue {_command}: {Text(line, "message")}");
                 return;

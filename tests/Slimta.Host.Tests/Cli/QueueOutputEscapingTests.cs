@@ -57,4 +57,19 @@ public sealed class QueueOutputEscapingTests
         Assert.Contains(@"  Subject: hi \x1b[31mRED\x1b[0m\x08\x08", text);
         Assert.Contains("  To: a@b.test,\tc@d.test\\u2028x\n", text.Replace("\r\n", "\n", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Write_Json_IsValidReadableJsonWithControlCharactersEscaped()
+    {
+        var output = new StringWriter();
+        var renderer = new QueueOutput(output, new StringWriter(), json: true, progress: false, "show", "slimta");
+        var message = Message();
+        message["headers"] = new JsonArray(new JsonArray("Date", "Sun, 29 Nov 2026 00:35:34 +0000"), new JsonArray("From", "José <j@é.test>\u001b"));
+        renderer.Write(message);
+        var line = output.ToString().TrimEnd();
+        Assert.Contains("+0000", line, StringComparison.Ordinal);
+        Assert.Contains("José <j@é.test>\\u001B", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(line, c => char.IsControl(c));
+        Assert.Equal("José <j@é.test>\u001b", JsonNode.Parse(line)!["headers"]![1]![1]!.GetValue<string>());
+    }
 }
