@@ -116,7 +116,7 @@ internal static class Daemon
             Slimta.Host.Server.Posix.DetachStandardStreams();
         }
         // Children of the server (pipe relays) must not talk to our notifier.
-        Environment.SetEnvironmentVariable(SdNotify.Variable, null);
+        SdNotify.Forget();
         Environment.SetEnvironmentVariable(ChildVariable, null);
     }
 }

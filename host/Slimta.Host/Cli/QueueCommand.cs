@@ -188,7 +188,11 @@ public static class QueueCommand
         // Offline: the storages themselves, through engines that are never started.
         if (!storage)
         {
-            await Console.Error.WriteLineAsync($"{program}: no server answers on {socketPath ?? "(control socket turned off)"}: working on the storages directly").ConfigureAwait(false);
+            // A server started with -p FILE has its socket next to FILE, which only the same -p finds.
+            var hint = socketPath is not null && pidFileOption is null && process.PidFile is null && !process.Options.Has("control_socket")
+                ? " (a server started with -p FILE listens next to FILE: give the same -p, or --socket PATH)"
+                : string.Empty;
+            await Console.Error.WriteLineAsync($"{program}: no server answers on {socketPath ?? "(control socket turned off)"}{hint}: working on the storages directly").ConfigureAwait(false);
         }
         SlimtaServer server;
         try
@@ -204,7 +208,10 @@ public static class QueueCommand
         }
         catch (ConfigException e) when (e.Message.Contains("in use by another process", StringComparison.Ordinal))
         {
-            await Console.Error.WriteLineAsync($"{program}: {e.Message}\n{program}: a running server holds the disk spool: use its control socket ({socketPath ?? "set process." + process.Name + ".control_socket"}; --socket PATH), or stop it first").ConfigureAwait(false);
+            var where = storage
+                ? $"use its control socket (drop --storage{(socketPath is null ? "" : "; " + socketPath)})"
+                : $"but nothing answers on {socketPath ?? "a control socket (turned off)"}: give the server's -p FILE, or --socket PATH (its log says 'control socket PATH')";
+            await Console.Error.WriteLineAsync($"{program}: {e.Message}\n{program}: a running server holds the disk spool, {where}; or stop it first").ConfigureAwait(false);
             return 1;
         }
         catch (ConfigException e)

@@ -8,9 +8,17 @@ namespace Slimta.Host.Cli;
 /// <c>show</c>, one line for the other commands, or the JSON lines themselves with <c>--json</c>.
 /// A progress line (on standard error, only when it is a terminal) shows long operations.
 /// </summary>
-internal sealed class QueueOutput
+internal sealed partial class QueueOutput
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+
+    // '<', '>', '+' and non-ASCII letters as themselves ("<a@b>", "+0000", "josé"), not \u003C:
+    // the lines are read by people and jq, never embedded in HTML. Quotes, backslashes and
+    // control characters are still escaped, so every line is valid JSON.
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOutput = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly TextWriter _out;
     private readonly TextWriter _err;
@@ -60,7 +68,7 @@ internal sealed class QueueOutput
             case "message":
                 if (_json)
                 {
-                    _out.WriteLine(line.ToJsonString());
+                    _out.WriteLine(line.ToJsonString(JsonOutput));
                 }
                 else if (_command == "show")
                 {
@@ -82,7 +90,7 @@ internal sealed class QueueOutput
                 ExitCode = 0;
                 if (_json)
                 {
-                    _out.WriteLine(line.ToJsonString());
+                    _out.WriteLine(line.ToJsonString(JsonOutput));
                 }
                 else if (_command == "list")
                 {
@@ -99,7 +107,7 @@ internal sealed class QueueOutput
                 ExitCode = 1;
                 if (_json)
                 {
-                    _out.WriteLine(line.ToJsonString());
+                    _out.WriteLine(line.ToJsonString(JsonOutput));
                 }
                 _err.WriteLine($"{_program}: queue {_command}: {Text(line, "message")}");
                 return;
@@ -123,7 +131,7 @@ internal sealed class QueueOutput
             "running" => "running now",
             _ => Short(Text(m, "next_attempt")),
         };
-        var recipients = m["recipients"] is JsonArray a ? string.Join(", ", a.Select(r => $"<{r}>")) : "";
+        var recipients = m["recipients"] is JsonArray a ? string.Join(", ", a.Select(r => $"<{Safe(r)}>")) : "";
         _out.WriteLine($"{Text(m, "queue"),-10} {Text(m, "id"),-32} {Short(Text(m, "received_at")),-19} {next,-19} {Int(m, "attempts"),5} {Size(Int(m, "size")),8}  <{Text(m, "sender")}> -> {recipients}");
     }
 
@@ -138,10 +146,10 @@ internal sealed class QueueOutput
         Field("attempts", Int(m, "attempts").ToString(CultureInfo.InvariantCulture));
         Field("size", $"{Int(m, "size")} bytes");
         Field("sender", $"<{Text(m, "sender")}>");
-        Field("recipients", m["recipients"] is JsonArray r ? string.Join(", ", r.Select(x => $"<{x}>")) : "");
+        Field("recipients", m["recipients"] is JsonArray r ? string.Join(", ", r.Select(x => $"<{Safe(x)}>")) : "");
         if (m["delivered"] is JsonArray d && d.Count > 0)
         {
-            Field("delivered", string.Join(", ", d.Select(x => $"<{x}>")));
+            Field("delivered", string.Join(", ", d.Select(x => $"<{Safe(x)}>")));
         }
         if (m["client"] is JsonObject c)
         {
@@ -154,7 +162,9 @@ internal sealed class QueueOutput
             _out.WriteLine("headers:");
             foreach (var h in headers.OfType<JsonArray>())
             {
-                _out.WriteLine($"  {h[0]}: {h[1]}");
+                // A folded value (RFC 5322 2.2.3) is shown unfolded, on one line.
+                var value = FoldedLineBreak().Replace(h[1]?.GetValue<string>() ?? "", string.Empty);
+                _out.WriteLine($"  {Safe(h[0])}: {Safe(value)}");
             }
         }
     }
@@ -196,7 +206,46 @@ internal sealed class QueueOutput
         _ => $"{bytes / (1024 * 1024)}M",
     };
 
-    private static string? Text(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    private static string? Text(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? Safe(s) : null;
+
+    /// <summary>
+    /// Envelope addresses, the EHLO name and header values come from remote clients: printed raw,
+    /// their control characters (ESC sequences, BEL, backspace, a bare CR) would act on the
+    /// operator's terminal — clear it, retitle it, hide text. They are shown as <c>\xNN</c>
+    /// (<c>\u2028</c> for Unicode line and paragraph separators), so the output stays one item
+    /// per line; <c>--json</c> is escaped by JSON.
+    /// </summary>
+    internal static string Safe(string text)
+    {
+        if (!text.Any(NeedsEscape))
+        {
+            return text;
+        }
+        var b = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (c is '\u2028' or '\u2029')
+            {
+                b.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else if (char.IsControl(c) && c != '\t')
+            {
+                b.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+            }
+            else
+            {
+                b.Append(c);
+            }
+        }
+        return b.ToString();
+    }
+
+    private static bool NeedsEscape(char c) => c is '\u2028' or '\u2029' || (char.IsControl(c) && c != '\t');
+
+    private static string Safe(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? Safe(s) : node?.ToString() ?? "";
 
     private static int Int(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0;
+
+    [System.Text.RegularExpressions.GeneratedRegex("\r?\n(?=[ \t])")]
+    private static partial System.Text.RegularExpressions.Regex FoldedLineBreak();
 }

@@ -189,6 +189,8 @@ public static class SlimtaProgram
                     try
                     {
                         control = ControlServer.Start(socketPath, server.CreateAdminService(offline: false), QueueCommand.Hello(config, processName), loggers.CreateLogger("slimta.control"));
+                        // Where 'slimta queue' must look (-p moves it): said once, so it can be found.
+                        log.LogInformation("control socket {Path}", socketPath);
                     }
                     catch (Exception e) when (!controlSocket.Explicit && e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
                     {
@@ -206,13 +208,50 @@ public static class SlimtaProgram
                     // After binding (ports below 1024) and before any mail is handled by us as root.
                     control?.ChangeOwner(privileges.Uid, privileges.Gid);
                     pidFile?.ChangeOwner(privileges.Uid, privileges.Gid);
+                    // The notify socket (-d's parent, systemd) may be writable by root only.
+                    SdNotify.Connect();
                     privileges.Drop();
                     log.LogInformation("running as uid {Uid} gid {Gid}", privileges.Uid, privileges.Gid);
+                    var who = $"{privileges.User ?? "uid " + privileges.Uid} (uid {privileges.Uid} gid {privileges.Gid})";
+                    WritableDirectories.Check(config, who, $"{privileges.User ?? privileges.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{privileges.Gid}");
+                    foreach (var file in new[] { pidFile?.FilePath, control?.SocketPath })
+                    {
+                        if (file is not null && Path.GetDirectoryName(file) is { } fileDir && !Posix.CanWriteDirectory(fileDir))
+                        {
+                            log.LogWarning("{File} will be left behind at exit: its directory {Directory} is not writable by {User} (harmless: the next start replaces it; give the directory to that user to avoid it)", file, fileDir, who);
+                        }
+                    }
+                    if (loggers.Provider.Output.Path is { } logFile && Path.GetDirectoryName(Path.GetFullPath(logFile)) is { } logDir && !Posix.CanWriteDirectory(logDir))
+                    {
+                        log.LogWarning("process.{Process}.logging.target: the directory {Directory} is not writable by {User}: after log rotation SIGHUP cannot create a new {File} and the server keeps writing to the moved file; give the directory to that user, or rotate with copytruncate", processName, logDir, who, logFile);
+                    }
                 }
+            }
+            catch (ConfigException e)
+            {
+                // Found once running as the unprivileged user (a spool it cannot write): stop before any mail.
+                await Console.Error.WriteLineAsync($"{program}: configuration error: {e.Message}");
+                if (loggers.Provider.Output.Path is not null)
+                {
+                    log.LogCritical("{Program} could not start: configuration error: {Message}", program, e.Message);
+                }
+                if (control is not null)
+                {
+                    await control.DisposeAsync();
+                }
+                await server.StopAsync(CancellationToken.None);
+                pidFile?.Dispose();
+                return ConfigError;
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
-                log.LogCritical("{Program} could not start: {Message}", program, e.Message);
+                // Standard error like every other startup error (exit 1: a port in use, …); the
+                // log too when it is a file, where an operator of a daemon looks.
+                await Console.Error.WriteLineAsync($"{program}: could not start: {e.Message}");
+                if (loggers.Provider.Output.Path is not null)
+                {
+                    log.LogCritical("{Program} could not start: {Message}", program, e.Message);
+                }
                 if (control is not null)
                 {
                     await control.DisposeAsync();

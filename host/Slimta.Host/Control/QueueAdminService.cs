@@ -37,6 +37,13 @@ public sealed class QueueAdminService
         {
             await write(ControlJson.Error(e.Message)).ConfigureAwait(false);
         }
+        catch (ArgumentException e)
+        {
+            // A storage refusing the id's format (the disk spool takes 32 hexadecimal digits): a
+            // refusal of what the operator typed, not a failure, and without .NET's "(Parameter 'id')".
+            var message = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
+            await write(ControlJson.Error(message)).ConfigureAwait(false);
+        }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // A storage that fails (redis down, an unreadable spool file): say so, never crash the server.

@@ -148,6 +148,12 @@ internal static class Posix
         }
     }
 
+    /// <summary>
+    /// Whether the real user and group may create files in <paramref name="directory"/>
+    /// (access(2) with W_OK|X_OK, which checks the real ids: call it after dropping privileges).
+    /// </summary>
+    public static bool CanWriteDirectory(string directory) => Access(directory, 2 | 1) == 0;
+
     private static void Check(int result, string what)
     {
         if (result != 0)
@@ -185,6 +191,9 @@ internal static class Posix
 
     [DllImport("libc", EntryPoint = "setgroups", SetLastError = true)]
     private static extern int SetGroups(nuint size, uint[] groups);
+
+    [DllImport("libc", EntryPoint = "access", SetLastError = true)]
+    private static extern int Access([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
 
     [DllImport("libc", EntryPoint = "umask")]
     private static extern uint UmaskCore(uint mask);
