@@ -98,11 +98,14 @@ public sealed class SharedEngineTests(RedisFixture redis) : IClassFixture<RedisF
     {
         var prefix = "s" + Guid.NewGuid().ToString("N")[..8] + ":";
         var time = TimeProvider.System;
-        await using var storageA = redis.Create(time, prefix, leaseSeconds: 1);
-        await using var storageB = redis.Create(time, prefix, leaseSeconds: 1);
+        // Real time: renewals every lease/3 must not be starved past the lease by a loaded machine,
+        // so the lease is 3 s (a 1 s lease failed once with the load average above 7) and the
+        // attempt outlasts two of them.
+        await using var storageA = redis.Create(time, prefix, leaseSeconds: 3);
+        await using var storageB = redis.Create(time, prefix, leaseSeconds: 3);
         var slow = new CountingRelay(async (env, _) =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(3.5));
+            await Task.Delay(TimeSpan.FromSeconds(7));
             return RelayResult.Delivered(env.Recipients.Count, new Reply(250, "2.0.0", "ok"));
         }) { Name = "slow" };
         var other = CountingRelay.DeliverAll("other");
@@ -113,7 +116,7 @@ public sealed class SharedEngineTests(RedisFixture redis) : IClassFixture<RedisF
         await using var workerB = Engine(storageB, other, time);
         await workerB.StartAsync(CancellationToken.None);
 
-        await WaitUntilAsync(() => workerA.InFlightCount == 0, TimeSpan.FromSeconds(10));
+        await WaitUntilAsync(() => workerA.InFlightCount == 0, TimeSpan.FromSeconds(20));
         await Task.Delay(1500);
 
         Assert.Empty(other.Calls);

@@ -91,12 +91,6 @@ internal static class ConfigBinder
             _ when System.Net.IPAddress.TryParse(address.Trim('[', ']'), out var ip) => ip.ToString(),
             _ => throw listener.Error("interface", $"'{address}' is not an IP address (or 'localhost', '*')"),
         };
-        if (address.Contains(':', StringComparison.Ordinal) && address != "::")
-        {
-            // .NET's HttpListener on Linux cannot parse a bracketed IPv6 prefix ("Invalid port in
-            // prefix"): refuse now rather than fail at startup.
-            throw listener.Error("interface", $"'{address}': a single IPv6 address is not supported for the metrics listener; use an IPv4 address, or '::' for every address");
-        }
         var path = metrics.GetString("path") ?? MetricsConfig.DefaultPath;
         if (!path.StartsWith('/') || path.Any(c => char.IsWhiteSpace(c) || c is '?' or '#' || char.IsControl(c)))
         {
