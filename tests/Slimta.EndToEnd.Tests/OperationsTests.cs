@@ -420,6 +420,81 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task PrivilegeDrop_SpooledMessageAtStartup_DeliveredAndStoredAsTheUser()
+    {
+        if (OperatingSystem.IsWindows() || Environment.UserName != "root")
+        {
+            return; // PrivilegeDrop_UserNobody_RunsAsNobodyAfterBinding checks the non-root refusal.
+        }
+        var dir = TestPaths.NewTempDir("slimta-ops");
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        var spool = Path.Combine(dir, "spool");
+        var mail = Path.Combine(dir, "mail");
+        foreach (var sub in new[] { "env", "meta", "tmp", "quarantine" })
+        {
+            Directory.CreateDirectory(Path.Combine(spool, sub));
+        }
+        Directory.CreateDirectory(mail);
+        foreach (var d in new[] { spool, mail })
+        {
+            Process.Start("chown", ["-R", "65534:65534", d])!.WaitForExit();
+        }
+        var config = Path.Combine(dir, "slimta.conf");
+        int port = FreePort.Next();
+        await File.WriteAllTextAsync(config, $$$"""
+            process: {slimta: {user: nobody}}
+            edge:
+              inbound: {type: smtp, queue: q, listener: {interface: 127.0.0.1, port: {{{port}}}}}
+            queue:
+              q: {type: disk, relay: r, envelope_dir: spool/env, meta_dir: spool/meta, tmp_dir: spool/tmp, quarantine_dir: spool/quarantine}
+            relay:
+              r: {type: maildir, path: mail}
+            """);
+
+        // First run stores only (--no-relay): the message waits in the spool, written by nobody.
+        await using (var store = new Running(config, "--no-relay"))
+        {
+            await store.WaitOutputAsync("running (config");
+            await WaitListeningAsync(port, store);
+            Assert.True(await TrySendAsync(port, "spooled"));
+            store.Signal("TERM");
+            Assert.Equal(0, await store.WaitExitAsync(TimeSpan.FromSeconds(30)));
+        }
+        var spooled = Directory.GetFiles(Path.Combine(spool, "env"), "*.env");
+        Assert.Single(spooled);
+        Assert.Equal(65534, Owner(spooled[0]));
+
+        // Second run delivers it at once on startup: the queue starts only after the switch, so the
+        // Maildir file is nobody's, never root's (the old order delivered before switching).
+        await using var deliver = new Running(config);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string[] delivered;
+        while ((delivered = Directory.Exists(mail) ? Directory.GetFiles(mail, "*", SearchOption.AllDirectories).Where(f => f.Contains("/new/", StringComparison.Ordinal)).ToArray() : []).Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !deliver.Process.HasExited, deliver.Output);
+            await Task.Delay(50);
+        }
+        Assert.All(delivered, f => Assert.Equal(65534, Owner(f)));
+        // The order itself, not only its usual outcome: the queue loads its spool after the switch.
+        await deliver.WaitOutputAsync("loaded 1 stored messages");
+        var output = deliver.Output;
+        Assert.True(output.IndexOf("running as uid 65534", StringComparison.Ordinal) is int switched and >= 0
+            && switched < output.IndexOf("loaded 1 stored messages", StringComparison.Ordinal), output);
+        deliver.Signal("TERM");
+        Assert.Equal(0, await deliver.WaitExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Empty(Directory.GetFiles(Path.Combine(spool, "env"), "*.env"));
+
+        static int Owner(string path)
+        {
+            var psi = new ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true };
+            using var stat = Process.Start(psi)!;
+            var text = stat.StandardOutput.ReadToEnd();
+            stat.WaitForExit();
+            return int.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [Fact]
     public async Task SetupConfig_WritesASampleThatValidates_RefusesOverwriteWithoutForce()
     {
         var dir = Path.Combine(TestPaths.NewTempDir("slimta-ops"), "etc");

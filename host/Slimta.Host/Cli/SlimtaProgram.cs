@@ -183,7 +183,10 @@ public static class SlimtaProgram
             ControlServer? control = null;
             try
             {
-                await server.StartAsync(stop.Token);
+                // Listeners (ports below 1024 need root) and the metrics endpoint open first; the
+                // queues start and edges accept only after the switch to process.NAME.user below,
+                // so no message is ever stored or delivered as root.
+                server.BindListeners();
                 if (controlSocket.Path is { } socketPath)
                 {
                     try
@@ -200,7 +203,8 @@ public static class SlimtaProgram
                 }
                 if (pidPath is not null)
                 {
-                    // Written once the server runs (listeners open): its appearance means ready.
+                    // Written once the listeners are open (connections wait in their backlogs until
+                    // the queues have loaded and the edges accept).
                     pidFile = PidFile.Create(pidPath);
                 }
                 if (privileges is not null)
@@ -226,6 +230,7 @@ public static class SlimtaProgram
                         log.LogWarning("process.{Process}.logging.target: the directory {Directory} is not writable by {User}: after log rotation SIGHUP cannot create a new {File} and the server keeps writing to the moved file; give the directory to that user, or rotate with copytruncate", processName, logDir, who, logFile);
                     }
                 }
+                await server.StartAsync(stop.Token);
             }
             catch (ConfigException e)
             {

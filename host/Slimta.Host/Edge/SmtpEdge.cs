@@ -15,7 +15,7 @@ namespace Slimta.Host.Edge;
 /// The SMTP edge: TCP listeners whose sessions (<see cref="SmtpServerSession"/>) hand messages to
 /// a queue. Each listener has its own accept loop; each connection runs one session.
 /// </summary>
-public sealed class SmtpEdge : IEdge
+public sealed class SmtpEdge : IBindableEdge
 {
     private static readonly Reply TooManyConnections = new(421, "4.7.0", "Too many connections, try again later");
 
@@ -91,6 +91,21 @@ public sealed class SmtpEdge : IEdge
             throw new InvalidOperationException("The edge was already started.");
         }
         cancellationToken.ThrowIfCancellationRequested();
+        Bind();
+        foreach (var socket in _listeners)
+        {
+            _acceptLoops.Add(AcceptLoopAsync(socket));
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Bind()
+    {
+        if (_listeners.Count > 0)
+        {
+            return;
+        }
         var bound = new List<EndPoint>();
         try
         {
@@ -107,14 +122,10 @@ public sealed class SmtpEdge : IEdge
         catch
         {
             CloseListeners();
+            _listeners.Clear();
             throw;
         }
         _bound = bound;
-        foreach (var socket in _listeners)
-        {
-            _acceptLoops.Add(AcceptLoopAsync(socket));
-        }
-        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -28,6 +28,7 @@ public sealed partial class SlimtaServer : IAsyncDisposable
     private readonly SlimtaServerOptions _options;
     private IReadOnlyDictionary<string, IRelay> _relays;
     private bool _started;
+    private bool _metricsStarted;
 
     /// <summary>The host's instruments (meter <c>Slimta</c>), one set per server.</summary>
     public SlimtaMetrics Metrics { get; } = new();
@@ -187,15 +188,29 @@ public sealed partial class SlimtaServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens the metrics endpoint, loads stored mail into every queue engine, then opens every edge's listeners.</summary>
+    /// <summary>
+    /// Opens the metrics endpoint and the listening sockets of every edge that can bind before it
+    /// starts (<see cref="IBindableEdge"/>), without handling any mail: a server started as root
+    /// calls this, switches to <c>process.NAME.user</c>, then calls <see cref="StartAsync"/>.
+    /// </summary>
+    public void BindListeners()
+    {
+        _started = true;
+        StartMetricsEndpoint();
+        foreach (var edge in Edges.Values)
+        {
+            if (edge is IBindableEdge bindable)
+            {
+                bindable.Bind();
+            }
+        }
+    }
+
+    /// <summary>Opens the metrics endpoint (unless <see cref="BindListeners"/> did), loads stored mail into every queue engine, then starts every edge.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _started = true;
-        if (MetricsEndpoint is { } endpoint)
-        {
-            endpoint.Start();
-            _log.LogInformation("metrics endpoint listening on {Url}", endpoint.Url);
-        }
+        StartMetricsEndpoint();
         foreach (var engine in _engines)
         {
             await engine.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -204,6 +219,16 @@ public sealed partial class SlimtaServer : IAsyncDisposable
         {
             await edge.StartAsync(cancellationToken).ConfigureAwait(false);
             _log.LogInformation("edge={Edge} started", name);
+        }
+    }
+
+    private void StartMetricsEndpoint()
+    {
+        if (MetricsEndpoint is { } endpoint && !_metricsStarted)
+        {
+            endpoint.Start();
+            _metricsStarted = true;
+            _log.LogInformation("metrics endpoint listening on {Url}", endpoint.Url);
         }
     }
 
