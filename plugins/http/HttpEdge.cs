@@ -12,7 +12,7 @@ namespace Slimta.Plugins.Http;
 /// <see cref="HttpEdgeRequestHandler"/> for the request format and the answers). Plain HTTP only:
 /// put it behind a TLS-terminating proxy, or bind it to loopback.
 /// </summary>
-public sealed class HttpEdge : IEdge
+public sealed class HttpEdge : IBindableEdge
 {
     private readonly HttpEdgeOptions _options;
     private readonly HttpEdgeRequestHandler _handler;
@@ -50,10 +50,20 @@ public sealed class HttpEdge : IEdge
             throw new InvalidOperationException("The edge was already started.");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        _listener.Start();
-        _logger.LogInformation("HTTP edge listening on {Prefix}", _options.Prefix);
+        Bind();
         _acceptLoop = AcceptLoopAsync();
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Bind()
+    {
+        if (_listener.IsListening)
+        {
+            return;
+        }
+        _listener.Start();
+        _logger.LogInformation("HTTP edge listening on {Prefix}", _options.Prefix);
     }
 
     /// <summary>Stops accepting; requests in progress finish until <paramref name="cancellationToken"/> fires, then they are cut off.</summary>
