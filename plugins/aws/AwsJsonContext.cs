@@ -2,8 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Slimta.Plugins.Aws;
 
-/// <summary>Source-generated JSON for the envelope, state and notice documents (no reflection at run time).</summary>
-[JsonSerializable(typeof(EnvelopeDocument))]
+/// <summary>Source-generated JSON for the state and notice documents (the envelope line is Slimta.Abstractions' EnvelopeLine) (no reflection at run time).</summary>
 [JsonSerializable(typeof(StateDocument))]
 [JsonSerializable(typeof(NoticeDocument))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
