@@ -261,6 +261,11 @@ public sealed class SmtpEdge : IBindableEdge
         {
             await _connection.RunAsync(client, _stopping.Token, _abort.Token).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            // The client went away (reset, broken pipe): routine on port 25, not worth a warning.
+            _logger.LogDebug("SMTP session ended by the network: {Message}", ex.Message);
+        }
         catch (Exception ex)
         {
             // A misbehaving client or handler must never take the process down.

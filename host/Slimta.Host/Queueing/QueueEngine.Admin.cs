@@ -225,6 +225,8 @@ public sealed partial class QueueEngine
             PutBack(id, taken);
             throw new QueueAdminException($"{id}: bounced (bounce {bounceId}) but could not be removed: {e.Message}", e);
         }
+        // Counted like the engine's own bounces: one per recipient that failed for good.
+        Metrics?.Bounced(stored.Envelope.Recipients.Count - stored.Delivered.Count);
         _log.LogInformation("queue={Queue} id={Id} bounced by the administrator to=<{Sender}> bounce_id={BounceId}", Name, id, stored.Envelope.Sender, bounceId ?? "-");
         return (new QueueEntry(Name, stored, stored.NextAttempt, "bounced"), bounceId);
     }

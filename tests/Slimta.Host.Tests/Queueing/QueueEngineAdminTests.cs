@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using MimeKit;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
+using Slimta.Host.Metrics;
 using Slimta.Host.Queueing;
 
 namespace Slimta.Host.Tests.Queueing;
@@ -124,6 +126,32 @@ public sealed class QueueEngineAdminTests
         Assert.Equal("failed", status.StatusGroups[1]["Action"]);
         Assert.Equal("5.0.0", status.StatusGroups[1]["Status"]);
         Assert.Contains("deleted by the administrator", status.StatusGroups[1]["Diagnostic-Code"]);
+    }
+
+    [Fact]
+    public async Task Bounce_Message_CountedInBouncedMetric()
+    {
+        using var metrics = new SlimtaMetrics();
+        long bounced = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter == metrics.Meter && i.Name == "slimta.messages.bounced")
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref bounced, v));
+        listener.Start();
+        await using var h = new EngineHarness(DeferAllButBounces, RetrySchedule.Create("60", 10, "queue.test.retry"));
+        h.Engine.Metrics = metrics.ForQueue("test", () => 0);
+        await h.Engine.StartAsync(CancellationToken.None);
+        var id = await DeferredMessageAsync(h, "sender@client.test");
+        Assert.Equal(0, Interlocked.Read(ref bounced));
+
+        await h.Engine.BounceAsync(id, CancellationToken.None);
+
+        Assert.Equal(1, Interlocked.Read(ref bounced));
     }
 
     [Fact]
