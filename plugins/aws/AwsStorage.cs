@@ -36,18 +36,14 @@ internal sealed class AwsStorage : IQueueStorage, IAsyncDisposable
     public async ValueTask<int> IncrementAttemptsAsync(string id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return await _store.UpdateAsync(id, s => ++s.Attempts, cancellationToken).ConfigureAwait(false);
+        return await _store.IncrementAttemptsAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask SetRecipientsDeliveredAsync(string id, IReadOnlyCollection<int> recipientIndexes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(recipientIndexes);
-        if (recipientIndexes.Count == 0)
-        {
-            return;
-        }
-        await _store.UpdateAsync(id, s => s.Delivered = [.. s.Delivered.Union(recipientIndexes).Order()], cancellationToken).ConfigureAwait(false);
+        await _store.MarkDeliveredAsync(id, recipientIndexes, cancellationToken).ConfigureAwait(false);
     }
 
     public IAsyncEnumerable<ScheduledMessage> LoadAllAsync(CancellationToken cancellationToken) => _store.ListAsync(cancellationToken);

@@ -148,6 +148,20 @@ internal sealed class S3MessageStore : IDisposable
         }
     }
 
+    /// <summary>Adds one to the attempt count and returns the new count.</summary>
+    public Task<int> IncrementAttemptsAsync(string id, CancellationToken cancellationToken) =>
+        UpdateAsync(id, s => ++s.Attempts, cancellationToken);
+
+    /// <summary>Adds recipient indexes to the delivered set (kept sorted, without duplicates); nothing to add is no call.</summary>
+    public async Task MarkDeliveredAsync(string id, IReadOnlyCollection<int> recipientIndexes, CancellationToken cancellationToken)
+    {
+        if (recipientIndexes.Count == 0)
+        {
+            return;
+        }
+        await UpdateAsync(id, s => s.Delivered = [.. s.Delivered.Union(recipientIndexes).Order()], cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Deletes a message: the message object first, so that a crash between the two deletes leaves
     /// only a state object without a message (ignored, never delivered) rather than a message whose
