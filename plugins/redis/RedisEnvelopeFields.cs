@@ -1,10 +1,6 @@
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Queueing;
 using StackExchange.Redis;
-using ClientInfo = Slimta.Abstractions.Envelopes.ClientInfo;
 
 namespace Slimta.Plugins.Redis;
 
@@ -31,25 +27,10 @@ internal static class RedisEnvelopeFields
     /// <summary>The hash fields of a new message, in HSET argument order.</summary>
     public static HashEntry[] Encode(Envelope envelope, DateTimeOffset nextAttempt)
     {
-        var doc = new EnvelopeDocument
-        {
-            Sender = envelope.Sender,
-            Recipients = [.. envelope.Recipients],
-            ClientAddress = envelope.Client.Address?.ToString(),
-            ClientPort = envelope.Client.Port,
-            ClientReverseDns = envelope.Client.ReverseDns,
-            ClientEhlo = envelope.Client.EhloName,
-            ClientProtocol = envelope.Client.Protocol,
-            ClientAuthUser = envelope.Client.AuthenticatedUser,
-            ReceivedAtMs = envelope.ReceivedAt == default ? null : envelope.ReceivedAt.ToUnixTimeMilliseconds(),
-            ReceivedOffsetMinutes = (int)envelope.ReceivedAt.Offset.TotalMinutes,
-            SmtpUtf8 = envelope.SmtpUtf8,
-            BodyType = envelope.BodyType,
-        };
         return
         [
             new(VersionField, Version),
-            new(EnvelopeField, JsonSerializer.SerializeToUtf8Bytes(doc, RedisJsonContext.Default.EnvelopeDocument)),
+            new(EnvelopeField, EnvelopeLine.EncodeJson(envelope, Version)),
             new(MessageField, envelope.Message.Bytes),
             new(AttemptsField, 0),
             new(NextField, nextAttempt.ToUnixTimeMilliseconds()),
@@ -69,19 +50,8 @@ internal static class RedisEnvelopeFields
             throw new InvalidDataException($"message {id} has layout version {(v.IsNull ? "(none)" : v.ToString())}, this build reads {Version}");
         }
         byte[] json = fields.GetValueOrDefault(EnvelopeField) is { IsNull: false } j ? (byte[])j! : throw new InvalidDataException($"message {id} has no envelope field");
-        var doc = JsonSerializer.Deserialize(json, RedisJsonContext.Default.EnvelopeDocument) ?? throw new InvalidDataException($"message {id} has an empty envelope");
         byte[] message = fields.GetValueOrDefault(MessageField) is { IsNull: false } m ? (byte[])m! : [];
-        IPAddress? address = doc.ClientAddress is null ? null : IPAddress.Parse(doc.ClientAddress);
-        var envelope = new Envelope(doc.Sender ?? string.Empty, doc.Recipients ?? [], new RawMessage(message))
-        {
-            Id = id,
-            Client = new ClientInfo(address, doc.ClientPort, doc.ClientReverseDns, doc.ClientEhlo, doc.ClientProtocol ?? "SMTP", doc.ClientAuthUser),
-            ReceivedAt = doc.ReceivedAtMs is { } ms
-                ? DateTimeOffset.FromUnixTimeMilliseconds(ms).ToOffset(TimeSpan.FromMinutes(doc.ReceivedOffsetMinutes))
-                : default,
-            SmtpUtf8 = doc.SmtpUtf8,
-            BodyType = doc.BodyType,
-        };
+        var envelope = EnvelopeLine.DecodeJson(id, json, new RawMessage(message), $"message {id}", out _);
         var delivered = new HashSet<int>();
         foreach (var (name, _) in fields)
         {
@@ -93,45 +63,5 @@ internal static class RedisEnvelopeFields
         int attempts = fields.TryGetValue(AttemptsField, out var a) ? (int)a : 0;
         long next = fields.TryGetValue(NextField, out var n) ? (long)n : 0;
         return new StoredMessage(id, envelope, attempts, DateTimeOffset.FromUnixTimeMilliseconds(next), delivered);
-    }
-
-    /// <summary>The JSON in the <c>envelope</c> field. Property names are part of the documented layout.</summary>
-    internal sealed class EnvelopeDocument
-    {
-        [JsonPropertyName("sender")]
-        public string? Sender { get; set; }
-
-        [JsonPropertyName("rcpts")]
-        public List<string>? Recipients { get; set; }
-
-        [JsonPropertyName("client_ip")]
-        public string? ClientAddress { get; set; }
-
-        [JsonPropertyName("client_port")]
-        public int ClientPort { get; set; }
-
-        [JsonPropertyName("client_rdns")]
-        public string? ClientReverseDns { get; set; }
-
-        [JsonPropertyName("client_ehlo")]
-        public string? ClientEhlo { get; set; }
-
-        [JsonPropertyName("protocol")]
-        public string? ClientProtocol { get; set; }
-
-        [JsonPropertyName("auth_user")]
-        public string? ClientAuthUser { get; set; }
-
-        [JsonPropertyName("received_ms")]
-        public long? ReceivedAtMs { get; set; }
-
-        [JsonPropertyName("received_offset_min")]
-        public int ReceivedOffsetMinutes { get; set; }
-
-        [JsonPropertyName("smtputf8")]
-        public bool SmtpUtf8 { get; set; }
-
-        [JsonPropertyName("body_type")]
-        public string? BodyType { get; set; }
     }
 }
