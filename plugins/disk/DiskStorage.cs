@@ -30,6 +30,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly SyncWorkers _workers;
+    private readonly RecycledFiles _recycled;
     private readonly GroupSync _envelopeSync;
     private readonly GroupSync _metaSync;
     private readonly SemaphoreSlim[] _locks = new SemaphoreSlim[Stripes];
@@ -49,6 +50,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
         // Eight threads may wait in fsync(2) at once: enough for the kernel to merge concurrent
         // file fsyncs into one journal commit, few enough never to starve anything else.
         _workers = new SyncWorkers(8, "slimta-disk-sync");
+        _recycled = new RecycledFiles(settings.TmpDir, 256);
         try
         {
             _envelopeSync = new GroupSync(settings.EnvelopeDir, _workers);
@@ -213,15 +215,16 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // The .env goes first and durably: a crash after it leaves a lone .meta, which startup
-            // deletes; the other order would leave a lone .env, which startup must quarantine.
-            var envPath = _settings.EnvelopePath(id);
-            if (File.Exists(envPath))
-            {
-                File.Delete(envPath);
-                await _envelopeSync.SyncAsync().ConfigureAwait(false);
-            }
-            File.Delete(_settings.MetaPath(id));
+            // The .env goes first: a crash after it leaves a lone .meta, which startup deletes; the
+            // other order would leave a lone .env, which startup must quarantine. Each file leaves
+            // its directory by one rename(2) into the recycled files (or an unlink). No fsync
+            // between or after the two: a journaling file system (ext4, xfs) commits them in the
+            // order they were made, and a crash that loses them only brings the message back for
+            // one more delivery (a duplicate, never a loss) — Postfix removes its queue files the
+            // same way. The fsync here used to force one extra journal commit per delivered
+            // message that the edge's fsyncs then queued behind (docs/benchmarks.md, third session).
+            _recycled.Return(_settings.EnvelopePath(id));
+            _recycled.Return(_settings.MetaPath(id));
             _metas.TryRemove(id, out _);
         }
         finally
@@ -235,6 +238,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _workers.Dispose();
+            _recycled.Clear();
             _envelopeSync.Dispose();
             if (!ReferenceEquals(_metaSync, _envelopeSync))
             {
@@ -248,12 +252,32 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
     /// <summary>The per-id lock (striped): one message's changes are serialized, different messages rarely contend.</summary>
     internal SemaphoreSlim LockOf(string id) => _locks[(int)((uint)string.GetHashCode(id, StringComparison.Ordinal) % Stripes)];
 
-    /// <summary>Writes a whole file and fsyncs it (on a sync worker).</summary>
-    internal async Task WriteFileAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates, writes and fsyncs a whole file, all on one sync worker: one thread hop per file
+    /// instead of three (an asynchronous write on Unix is a synchronous pwrite(2) on a thread-pool
+    /// thread anyway, and the fsync needed a worker after it).
+    /// </summary>
+    internal Task WriteFileAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
     {
-        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
-        await RandomAccess.WriteAsync(handle, parts, 0, cancellationToken).ConfigureAwait(false);
-        await _workers.RunAsync(() => RandomAccess.FlushToDisk(handle)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _workers.RunAsync(() =>
+        {
+            // A recycled file is overwritten in place and cut to length (no O_TRUNC: freeing and
+            // reallocating its blocks is what recycling avoids).
+            bool recycled = _recycled.TryTake(path);
+            using var handle = File.OpenHandle(path, recycled ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.None);
+            RandomAccess.Write(handle, parts, 0);
+            if (recycled)
+            {
+                long length = 0;
+                foreach (var part in parts)
+                {
+                    length += part.Length;
+                }
+                RandomAccess.SetLength(handle, length);
+            }
+            RandomAccess.FlushToDisk(handle);
+        });
     }
 
     /// <summary>fsync of the directories a recovery changed.</summary>

@@ -15,12 +15,14 @@ internal sealed class PooledDestination : IAsyncDisposable
 {
     private readonly SmtpConnectionPool _pool;
     private readonly ILogger _logger;
+    private readonly int _maxStale;
 
     public PooledDestination(SmtpConnector connector, SmtpRelaySettings settings, TimeProvider time, ILogger logger)
     {
         Remote = connector.Remote;
         _logger = logger;
         _pool = new SmtpConnectionPool(connector.OpenAsync, settings.ConcurrentConnections, settings.IdleTimeout, time);
+        _maxStale = settings.ConcurrentConnections + 1;
     }
 
     /// <summary><c>host:port</c>.</summary>
@@ -35,22 +37,49 @@ internal sealed class PooledDestination : IAsyncDisposable
     /// <summary>Sends <paramref name="envelope"/> (every one of its recipients) in one transaction.</summary>
     public async Task<DestinationResult> DeliverAsync(Envelope envelope, CancellationToken cancellationToken)
     {
-        int count = envelope.Recipients.Count;
-        var session = await _pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        if (session.Client is not { } client)
+        // A reused session whose RSET fails (dropped while idle) is thrown away and the message goes
+        // on the next one, or on a new session once the idle ones are used up: nothing was handed
+        // over, so this is not a failed attempt. Bounded by the pool size, as every idle session
+        // may have gone stale at once (the next hop restarted).
+        for (int stale = 0; ; stale++)
         {
-            var reply = session.Failure!;
-            // A session that could not be opened never delivers, whatever odd code explained it.
-            if (reply.Code < 400)
+            var session = await _pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            if (session.Client is not { } client)
             {
-                reply = new Reply(451, "4.5.0", "unexpected reply while opening the session: " + reply);
+                return NoSession(envelope.Recipients.Count, session.Failure!);
             }
-            var one = RecipientResult.FromReply(reply);
-            return new DestinationResult(RelayResult.ForAll(count, one.Outcome, reply, Remote), NoSession: true);
+            try
+            {
+                return await SendAsync(client, envelope, session.Reused, lastTry: stale >= _maxStale, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SmtpStaleSessionException e) when (stale < _maxStale)
+            {
+                _logger.LogDebug("Reused session to {Remote} is stale ({Error}); trying another", Remote, e.Message);
+            }
+            finally
+            {
+                _pool.Release(client);
+            }
         }
+    }
+
+    private DestinationResult NoSession(int count, Reply reply)
+    {
+        // A session that could not be opened never delivers, whatever odd code explained it.
+        if (reply.Code < 400)
+        {
+            reply = new Reply(451, "4.5.0", "unexpected reply while opening the session: " + reply);
+        }
+        var one = RecipientResult.FromReply(reply);
+        return new DestinationResult(RelayResult.ForAll(count, one.Outcome, reply, Remote), NoSession: true);
+    }
+
+    private async Task<DestinationResult> SendAsync(SmtpClient client, Envelope envelope, bool resetFirst, bool lastTry, CancellationToken cancellationToken)
+    {
+        int count = envelope.Recipients.Count;
         try
         {
-            var result = await client.SendMessageAsync(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8, cancellationToken).ConfigureAwait(false);
+            var result = await client.SendMessageAsync(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8, resetFirst, cancellationToken).ConfigureAwait(false);
             var recipients = result.RecipientReplies.Select(RecipientResult.FromReply).ToList();
             // Checked first: counting and boxing the arguments costs per message even when unlogged.
             if (_logger.IsEnabled(LogLevel.Information))
@@ -60,17 +89,13 @@ internal sealed class PooledDestination : IAsyncDisposable
             }
             return new DestinationResult(new RelayResult(recipients, Remote), NoSession: false);
         }
-        catch (Exception e) when (e is IOException or TimeoutException)
+        catch (Exception e) when (e is IOException or TimeoutException && (lastTry || e is not SmtpStaleSessionException))
         {
             // Lost before the final reply: the next hop did not take the message (RFC 5321 §4.1.1.4
             // makes the final reply the moment of responsibility), so every recipient is retried.
             _logger.LogWarning("Delivery of {Id} to {Remote} failed: {Error}", envelope.Id, Remote, e.Message);
             var code = e is SmtpTimeoutException ? "timed out" : "connection lost";
             return new DestinationResult(RelayResult.Transient(count, new Reply(451, "4.4.2", $"{Remote}: {code}: {e.Message}"), Remote), NoSession: false);
-        }
-        finally
-        {
-            _pool.Release(client);
         }
     }
 

@@ -83,13 +83,14 @@ public sealed class StaticRelayScriptedTests
     }
 
     [Fact]
-    public async Task AttemptAsync_SecondMessage_ReusesSessionAfterRset()
+    public async Task AttemptAsync_SecondMessage_ReusesSessionWithRsetPipelined()
     {
+        // The liveness check of a reused session rides in the transaction's pipelined group
+        // (RFC 2920 §3.1): no round trip of its own.
         await using var server = Start(
             Send(Greeting), Expect(Ehlo), Send(EhloReply),
             Expect(Group), Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("one\r\n.\r\n"), Send("250 ok\r\n"),
-            Expect("RSET\r\n"), Send("250 ok\r\n"),
-            Expect(Group), Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("two\r\n.\r\n"), Send("250 ok\r\n"),
+            Expect("RSET\r\n" + Group), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"), Expect("two\r\n.\r\n"), Send("250 ok\r\n"),
             Expect("QUIT\r\n"), Send("221 bye\r\n"));
         var relay = CreateStatic(server.Port);
 
@@ -109,7 +110,7 @@ public sealed class StaticRelayScriptedTests
             [
                 Send(Greeting), Expect(Ehlo), Send(EhloReply),
                 Expect(Group), Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("one\r\n.\r\n"), Send("250 ok\r\n"),
-                Expect("RSET\r\n"), Send("421 4.4.2 idle too long\r\n"), Close(),
+                Expect("RSET\r\n" + Group), Send("421 4.4.2 idle too long\r\n"), Close(),
             ],
             [
                 Send(Greeting), Expect(Ehlo), Send(EhloReply),
@@ -125,6 +126,55 @@ public sealed class StaticRelayScriptedTests
         Assert.True(second.AllDelivered);
         await server.Completion;
         Assert.Equal(2, server.Connections);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_ReusedSessionClosedWhileIdle_DeliveredOnNewSession()
+    {
+        await using var server = StartMany(
+            [
+                Send(Greeting), Expect(Ehlo), Send(EhloReply),
+                Expect(Group), Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("one\r\n.\r\n"), Send("250 ok\r\n"),
+                Close(),
+            ],
+            [
+                Send(Greeting), Expect(Ehlo), Send(EhloReply),
+                Expect(Group), Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect("two\r\n.\r\n"), Send("250 ok\r\n"),
+                Expect("QUIT\r\n"), Send("221 bye\r\n"),
+            ]);
+        var relay = CreateStatic(server.Port);
+
+        var first = await relay.AttemptAsync(Envelope("one\r\n"), 0, CancellationToken.None);
+        await Task.Delay(100);   // the server's close reaches the idle session
+        var second = await relay.AttemptAsync(Envelope("two\r\n"), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        Assert.True(first.AllDelivered);
+        Assert.True(second.AllDelivered);
+        await server.Completion;
+        Assert.Equal(2, server.Connections);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_ReusedSessionWithoutPipelining_RsetAloneFirst()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(Ehlo), Send("250 mx.test\r\n"),
+            Expect("MAIL FROM:<sender@x.test>\r\n"), Send("250 ok\r\n"), Expect("RCPT TO:<rcpt@x.test>\r\n"), Send("250 ok\r\n"),
+            Expect("DATA\r\n"), Send("354 go\r\n"), Expect("one\r\n.\r\n"), Send("250 ok\r\n"),
+            Expect("RSET\r\n"), Send("250 ok\r\n"),
+            Expect("MAIL FROM:<sender@x.test>\r\n"), Send("250 ok\r\n"), Expect("RCPT TO:<rcpt@x.test>\r\n"), Send("250 ok\r\n"),
+            Expect("DATA\r\n"), Send("354 go\r\n"), Expect("two\r\n.\r\n"), Send("250 ok\r\n"),
+            Expect("QUIT\r\n"), Send("221 bye\r\n"));
+        var relay = CreateStatic(server.Port);
+
+        var first = await relay.AttemptAsync(Envelope("one\r\n"), 0, CancellationToken.None);
+        var second = await relay.AttemptAsync(Envelope("two\r\n"), 0, CancellationToken.None);
+        await DisposeAsync(relay);
+
+        Assert.True(first.AllDelivered && second.AllDelivered);
+        await server.Completion;
+        Assert.Equal(1, server.Connections);
     }
 
     [Fact]

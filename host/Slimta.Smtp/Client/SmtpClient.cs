@@ -189,7 +189,18 @@ public sealed class SmtpClient : IAsyncDisposable
     /// <returns>One deciding reply per recipient.</returns>
     /// <exception cref="IOException">The connection failed before the final reply.</exception>
     /// <exception cref="SmtpTimeoutException">A stage timed out before the final reply.</exception>
-    public async Task<SmtpTransactionResult> SendMessageAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8, CancellationToken cancellationToken)
+    public Task<SmtpTransactionResult> SendMessageAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8, CancellationToken cancellationToken) =>
+        SendMessageAsync(sender, recipients, message, smtpUtf8, resetFirst: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendMessageAsync(string, IReadOnlyList{string}, ReadOnlyMemory{byte}, bool, CancellationToken)"/>;
+    /// with <paramref name="resetFirst"/> the transaction starts with RSET, which checks that a
+    /// session reused from a pool is still alive. When the server offers PIPELINING the RSET goes
+    /// in the same group as MAIL, RCPT and DATA (RFC 2920 §3.1 allows RSET anywhere in a group),
+    /// so the check costs no round trip of its own; otherwise it is sent alone first.
+    /// </summary>
+    /// <exception cref="SmtpStaleSessionException">The RSET failed: nothing was delivered, send again on another session.</exception>
+    public async Task<SmtpTransactionResult> SendMessageAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8, bool resetFirst, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(recipients);
@@ -257,15 +268,31 @@ public sealed class SmtpClient : IAsyncDisposable
         Reply? dataReply = null;
         if (Extensions.Pipelining)
         {
-            // RFC 2920 §3.1: MAIL, every RCPT and DATA may go in one group; the replies come back in order.
+            // RFC 2920 §3.1: RSET, MAIL, every RCPT and DATA may go in one group; the replies come back in order.
             var group = new StringBuilder();
+            if (resetFirst)
+            {
+                group.Append("RSET\r\n");
+            }
             group.Append(mail).Append("\r\n");
             foreach (int i in toSend)
             {
                 group.Append("RCPT TO:<").Append(recipients[i]).Append(">\r\n");
             }
             group.Append("DATA\r\n");
-            await WriteAsync(Encoding.UTF8.GetBytes(group.ToString()), SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            var bytes = Encoding.UTF8.GetBytes(group.ToString());
+            if (resetFirst)
+            {
+                await CheckResetAsync(async () =>
+                {
+                    await WriteAsync(bytes, SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                    return await ReadReplyAsync(SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteAsync(bytes, SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            }
             mailReply = await ReadReplyAsync(SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             foreach (int i in toSend)
             {
@@ -275,6 +302,10 @@ public sealed class SmtpClient : IAsyncDisposable
         }
         else
         {
+            if (resetFirst)
+            {
+                await CheckResetAsync(() => RsetAsync(cancellationToken)).ConfigureAwait(false);
+            }
             mailReply = await SendCommandAsync(mail.ToString(), cancellationToken).ConfigureAwait(false);
             if (mailReply.IsSuccess)
             {
@@ -416,6 +447,28 @@ public sealed class SmtpClient : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Runs the RSET of a reused session; any failure makes it stale (and broken).</summary>
+    private async Task CheckResetAsync(Func<Task<Reply>> reset)
+    {
+        Reply reply;
+        try
+        {
+            reply = await reset().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            IsBroken = true;
+            throw new SmtpStaleSessionException(e);
+        }
+        if (!reply.IsSuccess)
+        {
+            // Whatever the server makes of the commands behind the RSET, the session is dropped
+            // before any message data is sent.
+            IsBroken = true;
+            throw new SmtpStaleSessionException(reply);
         }
     }
 

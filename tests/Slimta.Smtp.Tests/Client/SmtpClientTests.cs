@@ -130,6 +130,59 @@ public sealed class SmtpClientTests
     }
 
     [Fact]
+    public async Task SendMessageAsync_ResetFirstWithPipelining_RsetLeadsTheGroup()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250-mx.test\r\n250 PIPELINING\r\n"),
+            Expect("RSET\r\nMAIL FROM:<s@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n"),
+            Send("250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("m\r\n.\r\n"), Send("250 2.0.0 queued\r\n"));
+        await using var client = await OpenAsync(server);
+        await client.EhloAsync(CancellationToken.None);
+
+        var result = await client.SendMessageAsync("s@x.test", ["a@x.test"], Bytes("m\r\n"), false, resetFirst: true, CancellationToken.None);
+
+        Assert.Equal("250 2.0.0 queued", Assert.Single(result.RecipientReplies).ToString());
+        Assert.Equal(250, result.MailReply!.Code);
+        Assert.False(client.IsBroken);
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_ResetFirstRefused_ThrowsStaleAndSendsNoData()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250-mx.test\r\n250 PIPELINING\r\n"),
+            Expect("RSET\r\nMAIL FROM:<s@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n"),
+            Send("421 4.4.2 idle too long\r\n"), Close());
+        await using var client = await OpenAsync(server);
+        await client.EhloAsync(CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<SmtpStaleSessionException>(
+            () => client.SendMessageAsync("s@x.test", ["a@x.test"], Bytes("m\r\n"), false, resetFirst: true, CancellationToken.None));
+
+        Assert.Equal(421, e.Reply!.Code);
+        Assert.True(client.IsBroken);
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_ResetFirstOnClosedConnection_ThrowsStale()
+    {
+        await using var server = Start(
+            Send(Greeting), Expect(EhloCmd), Send("250-mx.test\r\n250 PIPELINING\r\n"), Close());
+        await using var client = await OpenAsync(server);
+        await client.EhloAsync(CancellationToken.None);
+        await server.Completion;
+
+        var e = await Assert.ThrowsAsync<SmtpStaleSessionException>(
+            () => client.SendMessageAsync("s@x.test", ["a@x.test"], Bytes("m\r\n"), false, resetFirst: true, CancellationToken.None));
+
+        Assert.Null(e.Reply);
+        Assert.True(client.IsBroken);
+    }
+
+    [Fact]
     public async Task SendMessageAsync_AllRcptRejected_SendsRsetAndNoData()
     {
         await using var server = Start(
