@@ -20,6 +20,7 @@ public sealed class SmtpClient : IAsyncDisposable
     private readonly SmtpClientOptions _options;
     private Stream _stream;
     private SmtpReplyReader _reader;
+    private CancellationTokenSource? _timeout;
     private bool _disposed;
 
     /// <summary>Wraps a connected stream (the greeting has not been read yet).</summary>
@@ -395,6 +396,7 @@ public sealed class SmtpClient : IAsyncDisposable
         }
         _disposed = true;
         IsBroken = true;
+        _timeout?.Dispose();
         _reader.Complete();
         await _stream.DisposeAsync().ConfigureAwait(false);
     }
@@ -507,16 +509,38 @@ public sealed class SmtpClient : IAsyncDisposable
         {
             throw new SmtpProtocolException("the SMTP session is broken by an earlier error");
         }
-        using var timer = new CancellationTokenSource(timeout, _options.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        cancellationToken.ThrowIfCancellationRequested();
+        // One timeout source for the whole session, re-armed per operation (CancelAfter) and reset
+        // after it, as the server session does: a relayed message runs about seven reads and
+        // writes, and a new timer plus a linked source for each was measurable per message. The
+        // caller's token is registered, not linked, because TryReset on a linked source's parent
+        // would drop the link.
+        var timer = _timeout ??= new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
+        timer.CancelAfter(timeout);
+        using var onCancel = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer)
+            : default;
         try
         {
-            return await operation(linked.Token).ConfigureAwait(false);
+            var result = await operation(timer.Token).ConfigureAwait(false);
+            if (!timer.TryReset())
+            {
+                // The timer fired (or the caller canceled) just as the operation finished: the next
+                // operation needs a fresh source. Not disposed: the caller's registration may still
+                // cancel it until this method returns; a fired source holds no timer.
+                _timeout = null;
+            }
+            return result;
         }
         catch (Exception) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             IsBroken = true;
             throw new SmtpTimeoutException(stage, timeout);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            IsBroken = true;
+            throw new OperationCanceledException(cancellationToken);
         }
         catch
         {
