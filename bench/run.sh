@@ -110,13 +110,13 @@ cell() {
   echo "$row" >&2
   rows+=("$row")
 }
-# warm_up PORT: 5,000 messages (WARMUP=N) of 1 KiB before a server's first cell, unmeasured, so every server
+# warm_up PORT: 20,000 messages (WARMUP=N) of 1 KiB before a server's first cell, unmeasured, so every server
 # is measured warm, as it is in service (JIT tiering for Slimta, process pools for Postfix, V8's
 # JIT for Haraka); counted through to the sink so the cell starts with an idle server.
 warm_up() {
   local before; before="$(sink_count)"; before="${before:-0}"
-  smtp-source -d -s 20 -m "${WARMUP:-5000}" -l 1024 -f bench@client.test -t rcpt@remote.test 127.0.0.1:"$1"
-  wait_sink $((before + ${WARMUP:-5000})) 120 || true
+  smtp-source -d -s 20 -m "${WARMUP:-20000}" -l 1024 -f bench@client.test -t rcpt@remote.test 127.0.0.1:"$1"
+  wait_sink $((before + ${WARMUP:-20000})) 120 || true
   sleep 1
 }
 matrix() { # NAME PORT PID
