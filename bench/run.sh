@@ -324,7 +324,7 @@ if [[ "$only" == *" drain "* ]]; then
   spooled=$(find "$work/spool/env" -name '*.env' | wc -l)
   before="$(sink_count)"; before="${before:-0}"
   start=$(date +%s.%N)
-  slimta_start "$work/drain.conf" --no-edge
+  slimta_start "$work/drain.conf"   # a plain restart: the edge listens again, the spool drains
   wait_sink $((before + drain)) 3600 || true
   secs=$(echo "$(date +%s.%N) - $start" | bc -l)
   echo

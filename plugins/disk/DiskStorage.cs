@@ -71,6 +71,9 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
     /// <summary>The group commit of envelope_dir (tests check that fsyncs are shared).</summary>
     internal GroupSync EnvelopeSync => _envelopeSync;
 
+    /// <summary>Files of removed messages ready for reuse (for tests).</summary>
+    internal int RecycledCount => _recycled.Count;
+
     public async ValueTask WriteAsync(string id, Envelope envelope, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
     {
         QueueIds.Check(id);
@@ -223,13 +226,50 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
             // one more delivery (a duplicate, never a loss) — Postfix removes its queue files the
             // same way. The fsync here used to force one extra journal commit per delivered
             // message that the edge's fsyncs then queued behind (docs/benchmarks.md, third session).
-            _recycled.Return(_settings.EnvelopePath(id));
-            _recycled.Return(_settings.MetaPath(id));
+            var env = _recycled.Detach(_settings.EnvelopePath(id));
+            var meta = _recycled.Detach(_settings.MetaPath(id));
             _metas.TryRemove(id, out _);
+            if (env is not null || meta is not null)
+            {
+                _ = RecycleWhenDurableAsync(env, meta);
+            }
         }
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Makes a removed message's files reusable once the directories they left are fsynced: until
+    /// then a crash could bring the old names back, and they must not hold another message's bytes
+    /// by then. Not awaited by RemoveAsync; under load the fsync is one the writers share anyway.
+    /// </summary>
+    private async Task RecycleWhenDurableAsync(string? env, string? meta)
+    {
+        try
+        {
+            await (ReferenceEquals(_metaSync, _envelopeSync)
+                ? _envelopeSync.SyncAsync()
+                : Task.WhenAll(_metaSync.SyncAsync(), _envelopeSync.SyncAsync())).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Closed meanwhile, or the fsync failed: these two are not reused.
+            _log.LogDebug("{Queue} removed files not recycled: {Message}", _settings.Name, e.Message);
+            Release(env, _recycled.Abandon);
+            Release(meta, _recycled.Abandon);
+            return;
+        }
+        Release(env, _recycled.Publish);
+        Release(meta, _recycled.Publish);
+
+        static void Release(string? path, Action<string> action)
+        {
+            if (path is not null)
+            {
+                action(path);
+            }
         }
     }
 
@@ -257,10 +297,12 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
     /// instead of three (an asynchronous write on Unix is a synchronous pwrite(2) on a thread-pool
     /// thread anyway, and the fsync needed a worker after it).
     /// </summary>
-    internal Task WriteFileAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
+    internal async Task WriteFileAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
     {
+        // async: a cancellation or a closed storage surfaces through the task, so the caller's
+        // WhenAll waits for the other file's job before it cleans up.
         cancellationToken.ThrowIfCancellationRequested();
-        return _workers.RunAsync(() =>
+        await _workers.RunAsync(() =>
         {
             // A recycled file is overwritten in place and cut to length (no O_TRUNC: freeing and
             // reallocating its blocks is what recycling avoids).
@@ -277,7 +319,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
                 RandomAccess.SetLength(handle, length);
             }
             RandomAccess.FlushToDisk(handle);
-        });
+        }).ConfigureAwait(false);
     }
 
     /// <summary>fsync of the directories a recovery changed.</summary>

@@ -30,6 +30,32 @@ public sealed class DiskRecyclingTests : IDisposable
         return long.Parse(line[4..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Removed files become reusable in the background, after the fsync of the directories they left.</summary>
+    private static async Task WaitRecycledAsync(DiskStorage storage, int count)
+    {
+        for (int i = 0; i < 500 && storage.RecycledCount < count; i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(count, storage.RecycledCount);
+    }
+
+    [Fact]
+    public async Task RemoveAsync_DeliveredMessage_ReusableOnlyAfterDirectoryFsync()
+    {
+        await using var storage = DiskTestKit.Create(_root);
+        var id = NewId();
+        await storage.WriteAsync(id, Sample(id, "one"), When, CancellationToken.None);
+        long requests = storage.EnvelopeSync.Requests, rounds = storage.EnvelopeSync.Rounds;
+
+        await storage.RemoveAsync(id, CancellationToken.None);
+        await WaitRecycledAsync(storage, 2);
+
+        // The reuse waited for an fsync of envelope_dir requested after the rename out of it.
+        Assert.True(storage.EnvelopeSync.Requests > requests);
+        Assert.True(storage.EnvelopeSync.Rounds > rounds);
+    }
+
     [Fact]
     public async Task RemoveAsync_DeliveredMessage_FilesMoveToTmpForReuse()
     {
@@ -53,6 +79,7 @@ public sealed class DiskRecyclingTests : IDisposable
         await storage.WriteAsync(first, Sample(first, new string('x', 5000)), When, CancellationToken.None);
         long oldInode = Inode(Path.Combine(Env, first + ".env"));
         await storage.RemoveAsync(first, CancellationToken.None);
+        await WaitRecycledAsync(storage, 2);
 
         var second = NewId();
         var envelope = Sample(second, "short");
@@ -94,6 +121,7 @@ public sealed class DiskRecyclingTests : IDisposable
         {
             await storage.RemoveAsync(id, CancellationToken.None);
         }
+        await WaitRecycledAsync(storage, 10);
         Assert.Equal(10, Recycled().Length);
 
         await storage.DisposeAsync();

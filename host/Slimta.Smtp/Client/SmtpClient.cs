@@ -509,25 +509,36 @@ public sealed class SmtpClient : IAsyncDisposable
         {
             throw new SmtpProtocolException("the SMTP session is broken by an earlier error");
         }
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Canceled between two operations of a transaction: the server may be waiting in the
+            // middle of it (replies unread, or in DATA), so the session must never be reused.
+            IsBroken = true;
+            throw new OperationCanceledException(cancellationToken);
+        }
         // One timeout source for the whole session, re-armed per operation (CancelAfter) and reset
         // after it, as the server session does: a relayed message runs about seven reads and
         // writes, and a new timer plus a linked source for each was measurable per message. The
         // caller's token is registered, not linked, because TryReset on a linked source's parent
-        // would drop the link.
-        var timer = _timeout ??= new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
+        // would drop the link. A source that was canceled (its timer fired late, or the caller)
+        // is replaced, never reused.
+        var timer = _timeout;
+        if (timer is null || timer.IsCancellationRequested)
+        {
+            timer = _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
+        }
         timer.CancelAfter(timeout);
-        using var onCancel = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer)
+        var onCancel = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static s => CancelQuietly((CancellationTokenSource)s!), timer)
             : default;
         try
         {
             var result = await operation(timer.Token).ConfigureAwait(false);
+            // Unregistered first: Dispose waits for a running callback, so no cancellation can
+            // race TryReset (which is not safe to call concurrently with Cancel).
+            onCancel.Dispose();
             if (!timer.TryReset())
             {
-                // The timer fired (or the caller canceled) just as the operation finished: the next
-                // operation needs a fresh source. Not disposed: the caller's registration may still
-                // cancel it until this method returns; a fired source holds no timer.
                 _timeout = null;
             }
             return result;
@@ -546,6 +557,23 @@ public sealed class SmtpClient : IAsyncDisposable
         {
             IsBroken = true;
             throw;
+        }
+        finally
+        {
+            onCancel.Dispose();
+        }
+    }
+
+    /// <summary>Cancels a timeout source that the session may have disposed meanwhile (DisposeAsync during an operation).</summary>
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session is gone; the caller's Cancel must not throw because of it.
         }
     }
 
