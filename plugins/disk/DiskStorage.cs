@@ -50,7 +50,6 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
         // Eight threads may wait in fsync(2) at once: enough for the kernel to merge concurrent
         // file fsyncs into one journal commit, few enough never to starve anything else.
         _workers = new SyncWorkers(8, "slimta-disk-sync");
-        _recycled = new RecycledFiles(settings.TmpDir, 256);
         try
         {
             _envelopeSync = new GroupSync(settings.EnvelopeDir, _workers);
@@ -64,6 +63,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
             _workers.Dispose();
             throw;
         }
+        _recycled = new RecycledFiles(settings.TmpDir, 256, _envelopeSync, _metaSync);
     }
 
     public DiskStorageSettings Settings => _settings;
@@ -73,6 +73,9 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
 
     /// <summary>Files of removed messages ready for reuse (for tests).</summary>
     internal int RecycledCount => _recycled.Count;
+
+    /// <summary>Files of removed messages waiting for a directory fsync before reuse (for tests).</summary>
+    internal int RecycledWaiting => _recycled.Waiting;
 
     public async ValueTask WriteAsync(string id, Envelope envelope, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
     {
@@ -226,50 +229,13 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
             // one more delivery (a duplicate, never a loss) — Postfix removes its queue files the
             // same way. The fsync here used to force one extra journal commit per delivered
             // message that the edge's fsyncs then queued behind (docs/benchmarks.md, third session).
-            var env = _recycled.Detach(_settings.EnvelopePath(id));
-            var meta = _recycled.Detach(_settings.MetaPath(id));
+            _recycled.Detach(_settings.EnvelopePath(id));
+            _recycled.Detach(_settings.MetaPath(id));
             _metas.TryRemove(id, out _);
-            if (env is not null || meta is not null)
-            {
-                _ = RecycleWhenDurableAsync(env, meta);
-            }
         }
         finally
         {
             gate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Makes a removed message's files reusable once the directories they left are fsynced: until
-    /// then a crash could bring the old names back, and they must not hold another message's bytes
-    /// by then. Not awaited by RemoveAsync; under load the fsync is one the writers share anyway.
-    /// </summary>
-    private async Task RecycleWhenDurableAsync(string? env, string? meta)
-    {
-        try
-        {
-            await (ReferenceEquals(_metaSync, _envelopeSync)
-                ? _envelopeSync.SyncAsync()
-                : Task.WhenAll(_metaSync.SyncAsync(), _envelopeSync.SyncAsync())).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            // Closed meanwhile, or the fsync failed: these two are not reused.
-            _log.LogDebug("{Queue} removed files not recycled: {Message}", _settings.Name, e.Message);
-            Release(env, _recycled.Abandon);
-            Release(meta, _recycled.Abandon);
-            return;
-        }
-        Release(env, _recycled.Publish);
-        Release(meta, _recycled.Publish);
-
-        static void Release(string? path, Action<string> action)
-        {
-            if (path is not null)
-            {
-                action(path);
-            }
         }
     }
 

@@ -17,6 +17,8 @@ internal sealed class GroupSync : IDisposable
     private bool _running;
     private long _rounds;
     private long _requests;
+    private long _started;
+    private long _lastDone;
 
     public GroupSync(string path, SyncWorkers workers)
     {
@@ -30,6 +32,16 @@ internal sealed class GroupSync : IDisposable
 
     /// <summary>Callers served so far.</summary>
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>
+    /// The number of the last fsync round that has started (rounds are numbered from 1 in the
+    /// order they run). A change made before reading this is covered by any round with a higher
+    /// number, since that round's fsync(2) begins after the change.
+    /// </summary>
+    public long StartedRound => Interlocked.Read(ref _started);
+
+    /// <summary>The number of the last round whose fsync(2) succeeded (0 before any).</summary>
+    public long DoneRound => Interlocked.Read(ref _lastDone);
 
     /// <summary>Completes once the directory has been fsynced after this call.</summary>
     public Task SyncAsync()
@@ -76,6 +88,7 @@ internal sealed class GroupSync : IDisposable
         while (true)
         {
             TaskCompletionSource? round;
+            long number;
             lock (_lock)
             {
                 round = _next;
@@ -85,6 +98,7 @@ internal sealed class GroupSync : IDisposable
                     _running = false;
                     return;
                 }
+                number = Interlocked.Increment(ref _started);
             }
             try
             {
@@ -93,6 +107,7 @@ internal sealed class GroupSync : IDisposable
                     Posix.Fsync(_fd, _path);
                 }
                 Interlocked.Increment(ref _rounds);
+                Interlocked.Exchange(ref _lastDone, number);
                 round.SetResult();
             }
             catch (Exception e)

@@ -5,7 +5,7 @@ namespace Slimta.Plugins.Disk;
 /// and free an inode (and its data block) for every file of every message. A new file is a
 /// rename(2) of a recycled one into its tmp name, overwritten in place and cut to length; a removed
 /// message's files are renamed here instead of unlinked, and become reusable only once the
-/// directories they left have been fsynced (<see cref="Detach"/>, <see cref="Publish"/>). Both are
+/// directories they left have been fsynced (<see cref="Detach"/>). Both are
 /// single atomic renames, so the crash states of the spool are unchanged: a recycled file lives
 /// only in tmp_dir under a name ending in <c>.tmp</c>, which startup removes like any leftover.
 /// <para>
@@ -25,24 +25,46 @@ internal sealed class RecycledFiles
     private readonly string _prefix = "recycled-" + Guid.NewGuid().ToString("N")[..12] + "-";
     private readonly Lock _lock = new();
     private readonly Stack<string> _free = new();
-    private int _pending;
+    private readonly Queue<(string Path, long Envelope, long Meta)> _waiting = new();
+    private readonly GroupSync _envelopeSync;
+    private readonly GroupSync _metaSync;
+    private int _detaching;
     private bool _closed;
     private long _next;
 
-    public RecycledFiles(string dir, int capacity)
+    /// <param name="dir">tmp_dir.</param>
+    /// <param name="capacity">At most this many files are kept.</param>
+    /// <param name="envelopeSync">The group commit of envelope_dir: a removed .env is reused only after one of its rounds that began after the removal.</param>
+    /// <param name="metaSync">The same for meta_dir.</param>
+    public RecycledFiles(string dir, int capacity, GroupSync envelopeSync, GroupSync metaSync)
     {
         _dir = dir;
         _capacity = capacity;
+        _envelopeSync = envelopeSync;
+        _metaSync = metaSync;
     }
 
-    /// <summary>Files waiting for reuse.</summary>
+    /// <summary>Files ready for reuse (removals already made durable by a directory fsync).</summary>
     public int Count
     {
         get
         {
             lock (_lock)
             {
+                PromoteLocked();
                 return _free.Count;
+            }
+        }
+    }
+
+    /// <summary>Files removed but not yet reusable (no directory fsync since their removal).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting.Count;
             }
         }
     }
@@ -55,6 +77,7 @@ internal sealed class RecycledFiles
             string? free;
             lock (_lock)
             {
+                PromoteLocked();
                 if (!_free.TryPop(out free))
                 {
                     return false;
@@ -73,73 +96,81 @@ internal sealed class RecycledFiles
     }
 
     /// <summary>
-    /// Takes the file at <paramref name="path"/> out of its directory (one rename(2) into tmp_dir)
-    /// and returns where it went; null when it did not exist or was unlinked instead (the pool is
-    /// full or the file is large). The file is not reused until <see cref="Publish"/>: the caller
-    /// first makes the rename durable (fsync of the directory it left), or a crash could bring the
-    /// old name back with another message's bytes in it.
+    /// Takes the file at <paramref name="path"/> out of its directory by one rename(2) into tmp_dir
+    /// (or unlinks it when the pool is full or the file is large); nothing happens when it does not
+    /// exist. The file is not reused before the directories it may have left have been fsynced by a
+    /// round of their group commit that began after this call — the writers' own fsyncs, so no
+    /// extra one is made: were it reused earlier, a power loss could bring the old name back with
+    /// another message's bytes in it.
     /// </summary>
-    public string? Detach(string path)
+    public void Detach(string path)
     {
         bool counted;
         lock (_lock)
         {
-            counted = !_closed && _free.Count + _pending < _capacity;
+            counted = !_closed && _free.Count + _waiting.Count + _detaching < _capacity;
             if (counted)
             {
-                _pending++;
+                _detaching++;
             }
         }
+        string? target = null;
         try
         {
             var info = new FileInfo(path);
             if (!info.Exists)
             {
-                return Uncount(counted);
+                return;
             }
             if (!counted || info.Length > MaxFileSize)
             {
                 File.Delete(path);
-                return Uncount(counted);
+                return;
             }
-            var target = Path.Combine(_dir, _prefix + Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp");
+            var name = Path.Combine(_dir, _prefix + Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp");
             try
             {
-                Posix.Rename(path, target);
+                Posix.Rename(path, name);
             }
             catch (IOException) when (!File.Exists(path))
             {
-                return Uncount(counted);
-            }
-            return target;
-        }
-        catch
-        {
-            Uncount(counted);
-            throw;
-        }
-    }
-
-    /// <summary>Makes a file from <see cref="Detach"/> reusable (or unlinks it once the pool is closed).</summary>
-    public void Publish(string path)
-    {
-        lock (_lock)
-        {
-            _pending--;
-            if (!_closed)
-            {
-                _free.Push(path);
                 return;
             }
+            target = name;
         }
-        Discard(path);
+        finally
+        {
+            if (counted)
+            {
+                bool closed;
+                lock (_lock)
+                {
+                    _detaching--;
+                    closed = _closed;
+                    if (target is not null && !closed)
+                    {
+                        // Read after the rename: any round numbered higher began after it.
+                        _waiting.Enqueue((target, _envelopeSync.StartedRound, _metaSync.StartedRound));
+                    }
+                }
+                if (target is not null && closed)
+                {
+                    Discard(target);
+                }
+            }
+        }
     }
 
-    /// <summary>Unlinks a file from <see cref="Detach"/> that will not be reused.</summary>
-    public void Abandon(string path)
+    /// <summary>Moves the files whose removal is durable now from the waiting queue to the free ones.</summary>
+    private void PromoteLocked()
     {
-        Unpend();
-        Discard(path);
+        while (_waiting.TryPeek(out var w)
+            && _envelopeSync.DoneRound > w.Envelope
+            && _metaSync.DoneRound > w.Meta)
+        {
+            _waiting.Dequeue();
+            _free.Push(w.Path);
+        }
     }
 
     /// <summary>Unlinks every kept file and keeps no more (clean shutdown); files published later are unlinked.</summary>
@@ -149,30 +180,14 @@ internal sealed class RecycledFiles
         lock (_lock)
         {
             _closed = true;
-            all = [.. _free];
+            all = [.. _free, .. _waiting.Select(w => w.Path)];
             _free.Clear();
+            _waiting.Clear();
         }
         foreach (var path in all)
         {
             Discard(path);
         }
-    }
-
-    private void Unpend()
-    {
-        lock (_lock)
-        {
-            _pending--;
-        }
-    }
-
-    private string? Uncount(bool counted)
-    {
-        if (counted)
-        {
-            Unpend();
-        }
-        return null;
     }
 
     private static void Discard(string path)

@@ -30,30 +30,32 @@ public sealed class DiskRecyclingTests : IDisposable
         return long.Parse(line[4..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Removed files become reusable in the background, after the fsync of the directories they left.</summary>
-    private static async Task WaitRecycledAsync(DiskStorage storage, int count)
-    {
-        for (int i = 0; i < 500 && storage.RecycledCount < count; i++)
-        {
-            await Task.Delay(10);
-        }
-        Assert.Equal(count, storage.RecycledCount);
-    }
+    private long[] Inodes(string id) => [Inode(Path.Combine(Env, id + ".env")), Inode(Path.Combine(_root, "meta", id + ".meta"))];
 
     [Fact]
-    public async Task RemoveAsync_DeliveredMessage_ReusableOnlyAfterDirectoryFsync()
+    public async Task WriteAsync_RightAfterRemove_DoesNotReuseUntilDirectoriesFsynced()
     {
         await using var storage = DiskTestKit.Create(_root);
-        var id = NewId();
-        await storage.WriteAsync(id, Sample(id, "one"), When, CancellationToken.None);
-        long requests = storage.EnvelopeSync.Requests, rounds = storage.EnvelopeSync.Rounds;
+        var a = NewId();
+        await storage.WriteAsync(a, Sample(a, "a"), When, CancellationToken.None);
+        var aInodes = Inodes(a);
 
-        await storage.RemoveAsync(id, CancellationToken.None);
-        await WaitRecycledAsync(storage, 2);
+        await storage.RemoveAsync(a, CancellationToken.None);
+        Assert.Equal(2, storage.RecycledWaiting);
+        Assert.Equal(0, storage.RecycledCount);
 
-        // The reuse waited for an fsync of envelope_dir requested after the rename out of it.
-        Assert.True(storage.EnvelopeSync.Requests > requests);
-        Assert.True(storage.EnvelopeSync.Rounds > rounds);
+        // The next write starts before any directory fsync that began after the removal: it must
+        // not overwrite a's blocks, whose old names could still come back after a power loss.
+        var b = NewId();
+        await storage.WriteAsync(b, Sample(b, "b"), When, CancellationToken.None);
+        Assert.Empty(Inodes(b).Intersect(aInodes));
+
+        // b's own directory fsyncs began after the removal: now a's files are reused.
+        Assert.Equal(2, storage.RecycledCount);
+        var c = NewId();
+        await storage.WriteAsync(c, Sample(c, "c"), When, CancellationToken.None);
+        Assert.Equal(aInodes.Order(), Inodes(c).Order());
+        Assert.Equal("Subject: t\r\n\r\nc\r\n", System.Text.Encoding.ASCII.GetString((await storage.GetAsync(c, CancellationToken.None))!.Envelope.Message.Bytes.Span));
     }
 
     [Fact]
@@ -79,7 +81,8 @@ public sealed class DiskRecyclingTests : IDisposable
         await storage.WriteAsync(first, Sample(first, new string('x', 5000)), When, CancellationToken.None);
         long oldInode = Inode(Path.Combine(Env, first + ".env"));
         await storage.RemoveAsync(first, CancellationToken.None);
-        await WaitRecycledAsync(storage, 2);
+        var filler = NewId();
+        await storage.WriteAsync(filler, Sample(filler, "f"), When, CancellationToken.None);   // its fsyncs make the removal durable
 
         var second = NewId();
         var envelope = Sample(second, "short");
@@ -121,7 +124,6 @@ public sealed class DiskRecyclingTests : IDisposable
         {
             await storage.RemoveAsync(id, CancellationToken.None);
         }
-        await WaitRecycledAsync(storage, 10);
         Assert.Equal(10, Recycled().Length);
 
         await storage.DisposeAsync();

@@ -132,7 +132,17 @@ public sealed class SmtpSink : IAsyncDisposable
             var list = new List<(DateTime, Message)>();
             foreach (var file in Directory.EnumerateFiles(DumpDirectory))
             {
-                var bytes = File.ReadAllBytes(file);
+                byte[] bytes;
+                try
+                {
+                    bytes = File.ReadAllBytes(file);
+                }
+                catch (FileNotFoundException)
+                {
+                    // smtp-sink deletes the dump of a transaction that was cut off (a client killed
+                    // mid-DATA) between the listing and the read: not a message.
+                    continue;
+                }
                 // A finished dump ends with the message's last line and one more empty line.
                 if (!bytes.AsSpan().EndsWith("\n\n"u8))
                 {
