@@ -98,9 +98,21 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
                 // Ids are 128 random bits chosen by the engine; overwriting would lose a message.
                 throw new InvalidOperationException($"A message with id '{id}' is already stored.");
             }
-            await Task.WhenAll(
-                WriteFileAsync(tmpEnv, envelopeBytes, cancellationToken),
-                WriteFileAsync(tmpMeta, [metaBytes], cancellationToken)).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(
+                    WriteFileAsync(tmpEnv, envelopeBytes, cancellationToken),
+                    WriteFileAsync(tmpMeta, [metaBytes], cancellationToken)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsDiskFull(e) && _recycled.ReleaseAll() > 0)
+            {
+                // The kept files of delivered messages hold space: give it back, write once more.
+                TryDelete(tmpEnv);
+                TryDelete(tmpMeta);
+                await Task.WhenAll(
+                    WriteFileAsync(tmpEnv, envelopeBytes, cancellationToken),
+                    WriteFileAsync(tmpMeta, [metaBytes], cancellationToken)).ConfigureAwait(false);
+            }
 
             // From here on no cancellation: a half-done rename sequence is worse than finishing it.
             // The .meta is renamed first and the .env last; both directories are then fsynced
@@ -330,7 +342,16 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
             var current = await ReadMetaAsync(id, cancellationToken).ConfigureAwait(false)
                 ?? throw new KeyNotFoundException($"No message with id '{id}' is stored.");
             var updated = change(current);
-            await WriteFileAsync(tmpMeta, [MetaFormat.Encode(id, updated)], cancellationToken).ConfigureAwait(false);
+            var bytes = MetaFormat.Encode(id, updated);
+            try
+            {
+                await WriteFileAsync(tmpMeta, [bytes], cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsDiskFull(e) && _recycled.ReleaseAll() > 0)
+            {
+                TryDelete(tmpMeta);
+                await WriteFileAsync(tmpMeta, [bytes], cancellationToken).ConfigureAwait(false);
+            }
             // rename(2) replaces the old .meta atomically: a crash leaves the old state or the new.
             Posix.Rename(tmpMeta, _settings.MetaPath(id));
             _metas[id] = updated;

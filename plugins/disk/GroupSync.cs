@@ -19,6 +19,7 @@ internal sealed class GroupSync : IDisposable
     private long _requests;
     private long _started;
     private long _lastDone;
+    private long _lastFailed;
 
     public GroupSync(string path, SyncWorkers workers)
     {
@@ -42,6 +43,13 @@ internal sealed class GroupSync : IDisposable
 
     /// <summary>The number of the last round whose fsync(2) succeeded (0 before any).</summary>
     public long DoneRound => Interlocked.Read(ref _lastDone);
+
+    /// <summary>
+    /// The number of the last round whose fsync(2) failed (0 before any). Linux reports a
+    /// writeback error to one fsync only, so a later success does not prove that changes made
+    /// before the failed round reached the disk.
+    /// </summary>
+    public long FailedRound => Interlocked.Read(ref _lastFailed);
 
     /// <summary>Completes once the directory has been fsynced after this call.</summary>
     public Task SyncAsync()
@@ -112,6 +120,7 @@ internal sealed class GroupSync : IDisposable
             }
             catch (Exception e)
             {
+                Interlocked.Exchange(ref _lastFailed, number);
                 round.SetException(e);
             }
         }

@@ -88,9 +88,19 @@ internal sealed class RecycledFiles
                 Posix.Rename(free, path);
                 return true;
             }
-            catch (IOException)
+            catch (IOException) when (!File.Exists(free))
             {
                 // Gone (an operator cleaned tmp_dir): try the next one.
+            }
+            catch (IOException)
+            {
+                // The destination is the problem (tmp_dir unwritable): keep the file, let the
+                // caller's own create report the error.
+                lock (_lock)
+                {
+                    _free.Push(free);
+                }
+                return false;
             }
         }
     }
@@ -161,19 +171,59 @@ internal sealed class RecycledFiles
         }
     }
 
-    /// <summary>Moves the files whose removal is durable now from the waiting queue to the free ones.</summary>
-    private void PromoteLocked()
+    /// <summary>
+    /// Moves the files whose removal is durable now from the waiting queue to the free ones. The
+    /// queue is ordered in both round numbers (entries are added under the lock with numbers that
+    /// only grow), so the first entry that is not ready ends the pass. A file whose removal may have
+    /// been lost with a failed fsync round is never reused (unlinked instead).
+    /// </summary>
+    private void PromoteLocked(List<string>? abandoned = null)
     {
         while (_waiting.TryPeek(out var w)
             && _envelopeSync.DoneRound > w.Envelope
             && _metaSync.DoneRound > w.Meta)
         {
             _waiting.Dequeue();
+            if (_envelopeSync.FailedRound > w.Envelope || _metaSync.FailedRound > w.Meta)
+            {
+                (abandoned ??= []).Add(w.Path);
+                continue;
+            }
             _free.Push(w.Path);
+        }
+        if (abandoned is { Count: > 0 })
+        {
+            // Unlinking under the lock is rare (only after an fsync error) and short.
+            foreach (var path in abandoned)
+            {
+                Discard(path);
+            }
+            abandoned.Clear();
         }
     }
 
-    /// <summary>Unlinks every kept file and keeps no more (clean shutdown); files published later are unlinked.</summary>
+    /// <summary>
+    /// Unlinks every kept file, ready or waiting, and returns how many: the disk is full and their
+    /// blocks are worth more as free space. Unlinking (unlike reuse) is safe before the removal is
+    /// durable, as a plain unlink of a delivered message's file always was.
+    /// </summary>
+    public int ReleaseAll()
+    {
+        string[] all;
+        lock (_lock)
+        {
+            all = [.. _free, .. _waiting.Select(w => w.Path)];
+            _free.Clear();
+            _waiting.Clear();
+        }
+        foreach (var path in all)
+        {
+            Discard(path);
+        }
+        return all.Length;
+    }
+
+    /// <summary>Unlinks every kept file and keeps no more (clean shutdown); files detached later are unlinked.</summary>
     public void Clear()
     {
         string[] all;

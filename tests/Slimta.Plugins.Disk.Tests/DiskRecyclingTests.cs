@@ -59,6 +59,25 @@ public sealed class DiskRecyclingTests : IDisposable
     }
 
     [Fact]
+    public async Task UpdateAsync_AfterRemove_MetaDirFsyncAloneDoesNotMakeReuseSafe()
+    {
+        await using var storage = DiskTestKit.Create(_root);
+        var a = NewId();
+        var x = NewId();
+        await storage.WriteAsync(a, Sample(a, "a"), When, CancellationToken.None);
+        await storage.WriteAsync(x, Sample(x, "x"), When, CancellationToken.None);
+        var aInodes = Inodes(a);
+        await storage.RemoveAsync(a, CancellationToken.None);
+
+        // Updates fsync meta_dir only: a's .env left envelope_dir, which nothing has fsynced since.
+        await storage.SetNextAttemptAsync(x, When.AddMinutes(1), CancellationToken.None);
+        await storage.SetNextAttemptAsync(x, When.AddMinutes(2), CancellationToken.None);
+
+        Assert.DoesNotContain(Inode(Path.Combine(_root, "meta", x + ".meta")), aInodes);
+        Assert.Equal(0, storage.RecycledCount);
+    }
+
+    [Fact]
     public async Task RemoveAsync_DeliveredMessage_FilesMoveToTmpForReuse()
     {
         await using var storage = DiskTestKit.Create(_root);
