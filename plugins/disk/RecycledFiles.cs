@@ -177,8 +177,9 @@ internal sealed class RecycledFiles
     /// only grow), so the first entry that is not ready ends the pass. A file whose removal may have
     /// been lost with a failed fsync round is never reused (unlinked instead).
     /// </summary>
-    private void PromoteLocked(List<string>? abandoned = null)
+    private void PromoteLocked()
     {
+        List<string>? abandoned = null;
         while (_waiting.TryPeek(out var w)
             && _envelopeSync.DoneRound > w.Envelope
             && _metaSync.DoneRound > w.Meta)
@@ -198,7 +199,6 @@ internal sealed class RecycledFiles
             {
                 Discard(path);
             }
-            abandoned.Clear();
         }
     }
 
@@ -226,18 +226,11 @@ internal sealed class RecycledFiles
     /// <summary>Unlinks every kept file and keeps no more (clean shutdown); files detached later are unlinked.</summary>
     public void Clear()
     {
-        string[] all;
         lock (_lock)
         {
             _closed = true;
-            all = [.. _free, .. _waiting.Select(w => w.Path)];
-            _free.Clear();
-            _waiting.Clear();
         }
-        foreach (var path in all)
-        {
-            Discard(path);
-        }
+        ReleaseAll();
     }
 
     private static void Discard(string path)
