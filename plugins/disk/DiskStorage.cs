@@ -98,21 +98,9 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
                 // Ids are 128 random bits chosen by the engine; overwriting would lose a message.
                 throw new InvalidOperationException($"A message with id '{id}' is already stored.");
             }
-            try
-            {
-                await Task.WhenAll(
-                    WriteFileAsync(tmpEnv, envelopeBytes, cancellationToken),
-                    WriteFileAsync(tmpMeta, [metaBytes], cancellationToken)).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsDiskFull(e) && _recycled.ReleaseAll() > 0)
-            {
-                // The kept files of delivered messages hold space: give it back, write once more.
-                TryDelete(tmpEnv);
-                TryDelete(tmpMeta);
-                await Task.WhenAll(
-                    WriteFileAsync(tmpEnv, envelopeBytes, cancellationToken),
-                    WriteFileAsync(tmpMeta, [metaBytes], cancellationToken)).ConfigureAwait(false);
-            }
+            await Task.WhenAll(
+                WriteFileAsync(tmpEnv, envelopeBytes, cancellationToken),
+                WriteFileAsync(tmpMeta, [metaBytes], cancellationToken)).ConfigureAwait(false);
 
             // From here on no cancellation: a half-done rename sequence is worse than finishing it.
             // The .meta is renamed first and the .env last; both directories are then fsynced
@@ -282,6 +270,20 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         await _workers.RunAsync(() =>
         {
+            try
+            {
+                Write();
+            }
+            catch (IOException e) when (IsDiskFull(e) && _recycled.ReleaseAll() > 0)
+            {
+                // The kept files of delivered messages hold space: give it back, write once more.
+                TryDelete(path);
+                Write();
+            }
+        }).ConfigureAwait(false);
+
+        void Write()
+        {
             // A recycled file is overwritten in place and cut to length (no O_TRUNC: freeing and
             // reallocating its blocks is what recycling avoids).
             bool recycled = _recycled.TryTake(path);
@@ -297,7 +299,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
                 RandomAccess.SetLength(handle, length);
             }
             RandomAccess.FlushToDisk(handle);
-        }).ConfigureAwait(false);
+        }
     }
 
     /// <summary>fsync of the directories a recovery changed.</summary>
@@ -342,16 +344,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
             var current = await ReadMetaAsync(id, cancellationToken).ConfigureAwait(false)
                 ?? throw new KeyNotFoundException($"No message with id '{id}' is stored.");
             var updated = change(current);
-            var bytes = MetaFormat.Encode(id, updated);
-            try
-            {
-                await WriteFileAsync(tmpMeta, [bytes], cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsDiskFull(e) && _recycled.ReleaseAll() > 0)
-            {
-                TryDelete(tmpMeta);
-                await WriteFileAsync(tmpMeta, [bytes], cancellationToken).ConfigureAwait(false);
-            }
+            await WriteFileAsync(tmpMeta, [MetaFormat.Encode(id, updated)], cancellationToken).ConfigureAwait(false);
             // rename(2) replaces the old .meta atomically: a crash leaves the old state or the new.
             Posix.Rename(tmpMeta, _settings.MetaPath(id));
             _metas[id] = updated;
