@@ -46,10 +46,26 @@ public sealed record Reply(int Code, string? EnhancedStatus, string Text)
     /// <summary>True when <paramref name="text"/> looks like an enhanced status code matching the reply class.</summary>
     public static bool IsEnhancedStatus(string text, int code)
     {
-        var parts = text.Split('.');
-        return parts.Length == 3
-            && parts[0].Length == 1 && parts[0][0] - '0' == code / 100
-            && parts[1].Length is >= 1 and <= 3 && parts[1].All(char.IsAsciiDigit)
-            && parts[2].Length is >= 1 and <= 3 && parts[2].All(char.IsAsciiDigit);
+        ArgumentNullException.ThrowIfNull(text);
+        return IsEnhancedStatus(text.AsSpan(), code);
     }
+
+    /// <summary>
+    /// True when <paramref name="text"/> is <c>class.subject.detail</c> (RFC 3463 §2): the class
+    /// digit matches the reply class, subject and detail are 1–3 digits each.
+    /// </summary>
+    public static bool IsEnhancedStatus(ReadOnlySpan<char> text, int code)
+    {
+        // Checked in place: this runs for every reply a relay reads.
+        if (text.Length < 5 || text[0] - '0' != code / 100 || text[1] != '.')
+        {
+            return false;
+        }
+        var rest = text[2..];
+        int dot = rest.IndexOf('.');
+        return dot is >= 1 and <= 3 && IsDigits(rest[..dot])
+            && rest.Length - dot - 1 is >= 1 and <= 3 && IsDigits(rest[(dot + 1)..]);
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> text) => !text.ContainsAnyExceptInRange('0', '9');
 }

@@ -22,4 +22,23 @@ public sealed class ReplyTests
         Assert.True(new Reply(451, null, "x").IsTransient);
         Assert.True(new Reply(554, null, "x").IsPermanent);
     }
+
+    [Theory]
+    [InlineData("2.0.0", 250, true)]
+    [InlineData("5.7.26", 550, true)]
+    [InlineData("4.123.456", 451, true)]
+    [InlineData("5.1.1", 250, false)]
+    [InlineData("2.0", 250, false)]
+    [InlineData("2.0.0.0", 250, false)]
+    [InlineData("2..0", 250, false)]
+    [InlineData("2.0.", 250, false)]
+    [InlineData("2.1234.0", 250, false)]
+    [InlineData("2.0.1234", 250, false)]
+    [InlineData("22.0.0", 250, false)]
+    [InlineData("2.a.0", 250, false)]
+    [InlineData("", 250, false)]
+    public void IsEnhancedStatus_Candidate_MatchesRfc3463Shape(string text, int code, bool expected)
+    {
+        Assert.Equal(expected, Reply.IsEnhancedStatus(text, code));
+    }
 }

@@ -12,6 +12,8 @@ namespace Slimta.Smtp.Client;
 internal sealed class DotStuffer
 {
     private readonly ReadOnlyMemory<byte> _message;
+    private static readonly byte[] DotLine = ".\r\n"u8.ToArray();
+    private static readonly byte[] CrlfDotLine = "\r\n.\r\n"u8.ToArray();
     private readonly byte[] _tail;
     private int _pos;
     private int _tailPos;
@@ -21,7 +23,7 @@ internal sealed class DotStuffer
     {
         _message = message;
         var span = message.Span;
-        _tail = span.Length == 0 || span.EndsWith("\r\n"u8) ? ".\r\n"u8.ToArray() : "\r\n.\r\n"u8.ToArray();
+        _tail = span.Length == 0 || span.EndsWith("\r\n"u8) ? DotLine : CrlfDotLine;
     }
 
     /// <summary>True when every byte has been produced.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Slimta.Abstractions.Relaying;
 
@@ -9,11 +10,21 @@ namespace Slimta.Smtp.Client;
 /// Reads SMTP replies (RFC 5321 §4.2) from a stream through a <see cref="PipeReader"/>. Memory is
 /// bounded: a line longer than the limit or a reply with too many lines is a protocol error.
 /// </summary>
+/// <remarks>
+/// Replies are parsed straight from the received bytes. A relay reads several replies per
+/// message and a server repeats the same few ("250 2.1.0 Ok"), so single-line replies seen
+/// recently on this connection are kept with their bytes and handed out again instead of being
+/// decoded into new strings (<see cref="Reply"/> is immutable, so sharing one is safe).
+/// </remarks>
 internal sealed class SmtpReplyReader
 {
+    private const int CacheSize = 8;
     private readonly PipeReader _reader;
     private readonly int _maxLineLength;
     private readonly int _maxLines;
+    private readonly byte[]?[] _cachedLines = new byte[CacheSize][];
+    private readonly Reply?[] _cachedReplies = new Reply[CacheSize];
+    private int _nextCacheSlot;
 
     public SmtpReplyReader(Stream stream, int maxLineLength, int maxLines)
     {
@@ -43,95 +54,33 @@ internal sealed class SmtpReplyReader
     /// <summary>Stops using the stream (it stays open).</summary>
     public void Complete() => _reader.Complete();
 
+    /// <summary>
+    /// Takes one whole reply when the bytes received so far hold it; never waits. Replies to a
+    /// pipelined group usually arrive together, so all but the first are taken this way.
+    /// </summary>
+    public bool TryRead(out Reply reply)
+    {
+        if (_reader.TryRead(out var result))
+        {
+            return TryTake(result, out reply);
+        }
+        reply = null!;
+        return false;
+    }
+
     /// <summary>Reads one whole reply, joining the lines of a multi-line reply.</summary>
-    public async ValueTask<Reply> ReadAsync(CancellationToken cancellationToken)
-    {
-        int code = -1;
-        string? status = null;
-        var text = new StringBuilder();
-        for (int count = 0; ; count++)
-        {
-            if (count >= _maxLines)
-            {
-                throw new SmtpProtocolException($"reply has more than {_maxLines} lines");
-            }
-            var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            var (lineCode, last, lineText) = ParseLine(line);
-            if (code < 0)
-            {
-                code = lineCode;
-            }
-            else if (lineCode != code)
-            {
-                // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
-                throw new SmtpProtocolException($"reply code changed from {code} to {lineCode} inside a multi-line reply");
-            }
-            // RFC 2034 §4: the enhanced status code starts the text of every line; keep it once.
-            int space = lineText.IndexOf(' ');
-            var first = space < 0 ? lineText : lineText[..space];
-            if (count == 0 && Reply.IsEnhancedStatus(first, code))
-            {
-                status = first;
-                lineText = space < 0 ? string.Empty : lineText[(space + 1)..];
-            }
-            else if (status is not null && first == status)
-            {
-                lineText = space < 0 ? string.Empty : lineText[(space + 1)..];
-            }
-            if (count > 0)
-            {
-                text.Append('\n');
-            }
-            text.Append(lineText);
-            if (last)
-            {
-                return new Reply(code, status, text.ToString());
-            }
-        }
-    }
+    public ValueTask<Reply> ReadAsync(CancellationToken cancellationToken) =>
+        TryRead(out var reply) ? new ValueTask<Reply>(reply) : ReadSlowAsync(cancellationToken);
 
-    private static (int Code, bool Last, string Text) ParseLine(string line)
-    {
-        if (line.Length < 3 || !char.IsAsciiDigit(line[0]) || !char.IsAsciiDigit(line[1]) || !char.IsAsciiDigit(line[2])
-            || line[0] < '2' || line[0] > '5')
-        {
-            throw new SmtpProtocolException($"malformed reply line: '{Truncate(line)}'");
-        }
-        int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-        if (line.Length == 3)
-        {
-            return (code, true, string.Empty);
-        }
-        return line[3] switch
-        {
-            ' ' => (code, true, line[4..]),
-            '-' => (code, false, line[4..]),
-            _ => throw new SmtpProtocolException($"malformed reply line: '{Truncate(line)}'"),
-        };
-    }
-
-    private static string Truncate(string line) => line.Length <= 80 ? line : line[..80] + "…";
-
-    private async ValueTask<string> ReadLineAsync(CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Reply> ReadSlowAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (TryTakeLine(ref buffer, out var line))
+            if (TryTake(result, out var reply))
             {
-                _reader.AdvanceTo(buffer.Start);
-                return line;
-            }
-            if (buffer.Length > _maxLineLength)
-            {
-                _reader.AdvanceTo(buffer.Start, buffer.End);
-                throw new SmtpProtocolException($"reply line longer than {_maxLineLength} bytes");
-            }
-            _reader.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
-            {
-                throw new SmtpProtocolException("the server closed the connection", connectionClosed: true);
+                return reply;
             }
             if (result.IsCanceled)
             {
@@ -140,26 +89,188 @@ internal sealed class SmtpReplyReader
         }
     }
 
-    private bool TryTakeLine(ref ReadOnlySequence<byte> buffer, out string line)
+    /// <summary>Consumes one reply from <paramref name="result"/>, or marks everything examined and asks for more.</summary>
+    private bool TryTake(in ReadResult result, out Reply reply)
     {
-        var reader = new SequenceReader<byte>(buffer);
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> raw, (byte)'\n'))
+        var buffer = result.Buffer;
+        if (TryParseReply(ref buffer, out reply))
         {
-            line = string.Empty;
+            _reader.AdvanceTo(buffer.Start);
+            return true;
+        }
+        _reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        if (result.IsCompleted)
+        {
+            throw new SmtpProtocolException("the server closed the connection", connectionClosed: true);
+        }
+        return false;
+    }
+
+    private bool TryParseReply(ref ReadOnlySequence<byte> buffer, out Reply reply)
+    {
+        reply = null!;
+        var reader = new SequenceReader<byte>(buffer);
+        int code = -1;
+        string? status = null;
+        StringBuilder? text = null;
+        for (int count = 0; ; count++)
+        {
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> raw, (byte)'\n'))
+            {
+                if (reader.Remaining > _maxLineLength)
+                {
+                    throw new SmtpProtocolException($"reply line longer than {_maxLineLength} bytes");
+                }
+                return false;
+            }
+            if (count >= _maxLines)
+            {
+                throw new SmtpProtocolException($"reply has more than {_maxLines} lines");
+            }
+            if (raw.Length > _maxLineLength)
+            {
+                throw new SmtpProtocolException($"reply line longer than {_maxLineLength} bytes");
+            }
+            byte[]? rented = null;
+            try
+            {
+                ReadOnlySpan<byte> line;
+                if (raw.IsSingleSegment)
+                {
+                    line = raw.FirstSpan;
+                }
+                else
+                {
+                    rented = ArrayPool<byte>.Shared.Rent((int)raw.Length);
+                    raw.CopyTo(rented);
+                    line = rented.AsSpan(0, (int)raw.Length);
+                }
+                // RFC 5321 says CRLF; a bare LF is tolerated (Postel), the CR is dropped.
+                if (!line.IsEmpty && line[^1] == (byte)'\r')
+                {
+                    line = line[..^1];
+                }
+                int lineCode = ParseCode(line, out bool last);
+                if (count == 0 && last)
+                {
+                    // The common case: a single-line reply.
+                    reply = CachedOrNew(line, lineCode);
+                    buffer = buffer.Slice(reader.Position);
+                    return true;
+                }
+                if (code < 0)
+                {
+                    code = lineCode;
+                    text = new StringBuilder();
+                }
+                else if (lineCode != code)
+                {
+                    // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
+                    throw new SmtpProtocolException($"reply code changed from {code} to {lineCode} inside a multi-line reply");
+                }
+                // RFC 2034 §4: the enhanced status code starts the text of every line; keep it once.
+                var lineText = line.Length > 4 ? line[4..] : default;
+                int space = lineText.IndexOf((byte)' ');
+                var first = space < 0 ? lineText : lineText[..space];
+                var rest = space < 0 ? default : lineText[(space + 1)..];
+                if (count == 0 && IsEnhancedStatus(first, code))
+                {
+                    status = Encoding.ASCII.GetString(first);
+                    lineText = rest;
+                }
+                else if (status is not null && first.Length == status.Length && Encoding.ASCII.GetString(first) == status)
+                {
+                    lineText = rest;
+                }
+                if (count > 0)
+                {
+                    text!.Append('\n');
+                }
+                // Replies are ASCII, or UTF-8 after SMTPUTF8 (RFC 6531 §3.7.4); invalid bytes become U+FFFD.
+                text!.Append(Encoding.UTF8.GetString(lineText));
+                if (last)
+                {
+                    reply = new Reply(code, status, text.ToString());
+                    buffer = buffer.Slice(reader.Position);
+                    return true;
+                }
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+    }
+
+    /// <summary>A single-line reply: the one seen before with the same bytes, or a new one remembered for next time.</summary>
+    private Reply CachedOrNew(ReadOnlySpan<byte> line, int code)
+    {
+        for (int i = 0; i < CacheSize; i++)
+        {
+            if (_cachedLines[i] is { } cached && line.SequenceEqual(cached))
+            {
+                return _cachedReplies[i]!;
+            }
+        }
+        var text = line.Length > 4 ? line[4..] : default;
+        int space = text.IndexOf((byte)' ');
+        var first = space < 0 ? text : text[..space];
+        Reply reply = IsEnhancedStatus(first, code)
+            ? new Reply(code, Encoding.ASCII.GetString(first), space < 0 ? string.Empty : Encoding.UTF8.GetString(text[(space + 1)..]))
+            : new Reply(code, null, Encoding.UTF8.GetString(text));
+        // Long lines (a queue id, a timestamp) rarely repeat; only short ones are worth keeping.
+        if (line.Length <= 128)
+        {
+            int slot = _nextCacheSlot;
+            _nextCacheSlot = (slot + 1) % CacheSize;
+            _cachedLines[slot] = line.ToArray();
+            _cachedReplies[slot] = reply;
+        }
+        return reply;
+    }
+
+    /// <summary>The reply code of one line and whether it is the last line (space, or nothing, after the code).</summary>
+    private static int ParseCode(ReadOnlySpan<byte> line, out bool last)
+    {
+        if (line.Length < 3 || !char.IsAsciiDigit((char)line[0]) || !char.IsAsciiDigit((char)line[1]) || !char.IsAsciiDigit((char)line[2])
+            || line[0] < (byte)'2' || line[0] > (byte)'5')
+        {
+            throw Malformed(line);
+        }
+        int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        if (line.Length == 3)
+        {
+            last = true;
+            return code;
+        }
+        last = line[3] switch
+        {
+            (byte)' ' => true,
+            (byte)'-' => false,
+            _ => throw Malformed(line),
+        };
+        return code;
+    }
+
+    /// <summary>RFC 3463 §2 <c>class.subject.detail</c> with the class of the reply, checked on the bytes.</summary>
+    private static bool IsEnhancedStatus(ReadOnlySpan<byte> text, int code)
+    {
+        if (text.Length < 5 || text[0] - '0' != code / 100 || text[1] != (byte)'.')
+        {
             return false;
         }
-        if (raw.Length > _maxLineLength)
-        {
-            throw new SmtpProtocolException($"reply line longer than {_maxLineLength} bytes");
-        }
-        // RFC 5321 says CRLF; a bare LF is tolerated (Postel), the CR is dropped.
-        if (raw.Length > 0 && raw.Slice(raw.Length - 1).FirstSpan[0] == (byte)'\r')
-        {
-            raw = raw.Slice(0, raw.Length - 1);
-        }
-        // Replies are ASCII, or UTF-8 after SMTPUTF8 (RFC 6531 §3.7.4); invalid bytes become U+FFFD.
-        line = Encoding.UTF8.GetString(raw);
-        buffer = buffer.Slice(reader.Position);
-        return true;
+        var rest = text[2..];
+        int dot = rest.IndexOf((byte)'.');
+        return dot is >= 1 and <= 3 && !rest[..dot].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && rest.Length - dot - 1 is >= 1 and <= 3 && !rest[(dot + 1)..].ContainsAnyExceptInRange((byte)'0', (byte)'9');
+    }
+
+    private static SmtpProtocolException Malformed(ReadOnlySpan<byte> line)
+    {
+        var text = Encoding.UTF8.GetString(line);
+        return new SmtpProtocolException($"malformed reply line: '{(text.Length <= 80 ? text : text[..80] + "…")}'");
     }
 }

@@ -19,15 +19,18 @@ public static class SmtpReplyWriter
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(reply);
         int code = Math.Clamp(reply.Code, 200, 599);
-        var lines = reply.Text.Split('\n');
-        for (int n = 0; n < lines.Length; n++)
+        // Walked in place rather than split: a reply is written for every command.
+        var rest = reply.Text.AsSpan();
+        while (true)
         {
-            var text = lines[n].TrimEnd('\r');
+            int newline = rest.IndexOf('\n');
+            bool last = newline < 0;
+            var text = (last ? rest : rest[..newline]).TrimEnd('\r');
+            rest = last ? default : rest[(newline + 1)..];
             if (text.Length > MaxTextLength)
             {
                 text = text[..MaxTextLength];
             }
-            bool last = n == lines.Length - 1;
             int length = 3 + 1 + (reply.EnhancedStatus is null ? 0 : reply.EnhancedStatus.Length + 1) + text.Length + 2;
             var span = output.GetSpan(length);
             int pos = 0;
@@ -44,10 +47,14 @@ public static class SmtpReplyWriter
             span[pos++] = (byte)'\r';
             span[pos++] = (byte)'\n';
             output.Advance(pos);
+            if (last)
+            {
+                return;
+            }
         }
     }
 
-    private static int Ascii(string text, Span<byte> destination)
+    private static int Ascii(ReadOnlySpan<char> text, Span<byte> destination)
     {
         for (int i = 0; i < text.Length; i++)
         {

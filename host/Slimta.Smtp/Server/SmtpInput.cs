@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Slimta.Smtp.Protocol;
 
 namespace Slimta.Smtp.Server;
@@ -67,6 +68,7 @@ internal sealed class SmtpInput
     }
 
     /// <summary>Releases what was consumed and waits for more input.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FetchAsync(CancellationToken cancellationToken)
     {
         if (_holding)

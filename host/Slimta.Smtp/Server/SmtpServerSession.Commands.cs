@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Relaying;
@@ -51,6 +52,7 @@ public sealed partial class SmtpServerSession
             ? ErrorAsync(SmtpReplies.VrfySyntax, cancellationToken)
             : ReplyAsync(SmtpReplies.CannotVerify, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> OnMailAsync(ReadOnlyMemory<byte> argument, CancellationToken cancellationToken)
     {
         switch (PathCommandParser.ParseMail(argument.Span, out var path, _parameters))
@@ -141,6 +143,7 @@ public sealed partial class SmtpServerSession
         return null;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> OnRcptAsync(ReadOnlyMemory<byte> argument, CancellationToken cancellationToken)
     {
         var transaction = _transaction!;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
@@ -8,6 +9,7 @@ namespace Slimta.Smtp.Server;
 // DATA (RFC 5321 §4.1.1.4): 354, the streamed message, then one reply after its end.
 public sealed partial class SmtpServerSession
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> OnDataAsync(ReadOnlyMemory<byte> argument, CancellationToken cancellationToken)
     {
         if (!CommandTokenizer.TrimSpaces(argument.Span).IsEmpty)

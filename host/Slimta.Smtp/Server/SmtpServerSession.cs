@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slimta.Abstractions.Relaying;
@@ -178,6 +179,7 @@ public sealed partial class SmtpServerSession : IDisposable
     }
 
     /// <summary>Flushes pending replies and waits for more input, under <paramref name="timeout"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WaitOutcome> WaitForInputAsync(TimeSpan timeout)
     {
         var wait = _wait!;

@@ -1,0 +1,373 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Slimta.Abstractions.Relaying;
+
+namespace Slimta.Smtp.Client;
+
+// One mail transaction: MAIL, RCPT…, DATA, the message, the final reply (RFC 5321 §3.3).
+public sealed partial class SmtpClient
+{
+    private static readonly Reply ControlCharactersInSender = new(553, "5.1.7", "the sender address contains control characters");
+    private static readonly Reply ControlCharactersInRecipient = new(553, "5.1.3", "the recipient address contains control characters");
+
+    /// <summary>
+    /// Runs one mail transaction: MAIL (with SIZE= when advertised, BODY=8BITMIME for 8-bit
+    /// messages, SMTPUTF8 when needed), every RCPT, DATA — as one pipelined group when the server
+    /// offers PIPELINING (RFC 2920), else in lock-step — then the dot-stuffed message and the
+    /// final reply (for LMTP, one per accepted recipient). Sends RSET when the transaction failed
+    /// before the message was sent.
+    /// </summary>
+    /// <param name="sender">The reverse-path without brackets; empty for <c>&lt;&gt;</c>.</param>
+    /// <param name="recipients">The forward-paths without brackets.</param>
+    /// <param name="message">The message bytes, sent unchanged apart from dot-stuffing.</param>
+    /// <param name="smtpUtf8">True when the message needs SMTPUTF8 even if the addresses are ASCII.</param>
+    /// <param name="cancellationToken">Cancels the transaction (the session is then broken).</param>
+    /// <returns>One deciding reply per recipient.</returns>
+    /// <exception cref="IOException">The connection failed before the final reply.</exception>
+    /// <exception cref="SmtpTimeoutException">A stage timed out before the final reply.</exception>
+    public Task<SmtpTransactionResult> SendMessageAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8, CancellationToken cancellationToken) =>
+        SendMessageAsync(sender, recipients, message, smtpUtf8, resetFirst: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendMessageAsync(string, IReadOnlyList{string}, ReadOnlyMemory{byte}, bool, CancellationToken)"/>;
+    /// with <paramref name="resetFirst"/> the transaction starts with RSET, which checks that a
+    /// session reused from a pool is still alive. When the server offers PIPELINING the RSET goes
+    /// in the same group as MAIL, RCPT and DATA (RFC 2920 §3.1 allows RSET anywhere in a group),
+    /// so the check costs no round trip of its own; otherwise it is sent alone first.
+    /// </summary>
+    /// <exception cref="SmtpStaleSessionException">The RSET failed: nothing was delivered, send again on another session.</exception>
+    public async Task<SmtpTransactionResult> SendMessageAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8, bool resetFirst, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(recipients);
+        int count = recipients.Count;
+        if (!IsValidPath(sender))
+        {
+            return Refused(count, ControlCharactersInSender);
+        }
+        bool eightBit = message.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0;
+        if (eightBit && !Extensions.EightBitMime)
+        {
+            // RFC 6152 §3: 8-bit data goes only to a server that offers 8BITMIME. Either the
+            // configured converter re-encodes the body as 7-bit, or the message is refused
+            // permanently with RFC 3463 5.6.3 ("conversion required but not supported").
+            var converted = _options.EightBitConverter?.Invoke(message);
+            if (converted is not { } sevenBit || sevenBit.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+            {
+                return Refused(count, new Reply(554, "5.6.3", "the message contains 8-bit data and the server does not offer 8BITMIME"));
+            }
+            message = sevenBit;
+            eightBit = false;
+        }
+        bool utf8Addresses = !IsAscii(sender);
+        for (int i = 0; i < count && !utf8Addresses; i++)
+        {
+            utf8Addresses = !IsAscii(recipients[i]);
+        }
+        if (utf8Addresses && !Extensions.SmtpUtf8)
+        {
+            // RFC 6531 §3.2: internationalized addresses need a server that offers SMTPUTF8.
+            return Refused(count, new Reply(553, "5.6.7", "the addresses need SMTPUTF8 and the server does not offer it"));
+        }
+
+        var decided = new Reply?[count];
+        var rcptReplies = new Reply?[count];
+        int toSend = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (IsValidPath(recipients[i]))
+            {
+                toSend++;
+            }
+            else
+            {
+                decided[i] = ControlCharactersInRecipient;
+            }
+        }
+        if (toSend == 0)
+        {
+            return new SmtpTransactionResult(null, rcptReplies, null, decided!);
+        }
+
+        using var operation = BeginOperation(cancellationToken);
+        var timeout = _options.CommandTimeout;
+        bool withSmtpUtf8 = (utf8Addresses || smtpUtf8) && Extensions.SmtpUtf8;
+        Reply mailReply;
+        Reply? dataReply = null;
+        if (Extensions.Pipelining)
+        {
+            // RFC 2920 §3.1: RSET, MAIL, every RCPT and DATA may go in one group; the replies come back in order.
+            _commands.ResetWrittenCount();
+            if (resetFirst)
+            {
+                AppendAscii("RSET\r\n"u8);
+            }
+            AppendMail(sender, message, eightBit, withSmtpUtf8);
+            for (int i = 0; i < count; i++)
+            {
+                if (decided[i] is null)
+                {
+                    AppendRcpt(recipients[i]);
+                }
+            }
+            AppendAscii("DATA\r\n"u8);
+            if (resetFirst)
+            {
+                await CheckResetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteAsync(_commands.WrittenMemory, SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+            }
+            mailReply = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+            for (int i = 0; i < count; i++)
+            {
+                if (decided[i] is null)
+                {
+                    rcptReplies[i] = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            dataReply = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (resetFirst)
+            {
+                _commands.ResetWrittenCount();
+                AppendAscii("RSET\r\n"u8);
+                await CheckResetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            _commands.ResetWrittenCount();
+            AppendMail(sender, message, eightBit, withSmtpUtf8);
+            mailReply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
+            if (mailReply.IsSuccess)
+            {
+                bool anyAccepted = false;
+                for (int i = 0; i < count; i++)
+                {
+                    if (decided[i] is null)
+                    {
+                        _commands.ResetWrittenCount();
+                        AppendRcpt(recipients[i]);
+                        var reply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
+                        rcptReplies[i] = reply;
+                        anyAccepted |= reply.IsSuccess;
+                    }
+                }
+                if (anyAccepted)
+                {
+                    dataReply = await CommandAsync("DATA", cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var accepted = new List<int>(toSend);
+        for (int i = 0; i < count; i++)
+        {
+            if (decided[i] is not null)
+            {
+                continue;
+            }
+            if (!mailReply.IsSuccess)
+            {
+                decided[i] = AsFailure(mailReply);
+            }
+            else if (!rcptReplies[i]!.IsSuccess)
+            {
+                decided[i] = AsFailure(rcptReplies[i]!);
+            }
+            else
+            {
+                accepted.Add(i);
+            }
+        }
+
+        if (dataReply is { Code: 354 } && accepted.Count > 0)
+        {
+            await SendDataAsync(message, cancellationToken).ConfigureAwait(false);
+            await ReadFinalRepliesAsync(accepted, decided, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (dataReply is { Code: 354 })
+            {
+                // A pipelining server said "go ahead" although no recipient was accepted: end
+                // the data at once with an empty message (RFC 2920 §3.1) and ignore its reply.
+                _commands.ResetWrittenCount();
+                AppendAscii(".\r\n"u8);
+                await WriteAsync(_commands.WrittenMemory, SmtpStage.Data, _options.DataTimeout, cancellationToken).ConfigureAwait(false);
+                await ReadReplyAsync(SmtpStage.Data, _options.DataTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (int i in accepted)
+            {
+                decided[i] = AsFailure(dataReply ?? new Reply(451, "4.5.0", "DATA was not sent"));
+            }
+            // RFC 5321 §4.1.1.5: clear the failed transaction so the session can be reused.
+            await TryResetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return new SmtpTransactionResult(mailReply, rcptReplies, dataReply, decided!);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReadFinalRepliesAsync(List<int> accepted, Reply?[] decided, CancellationToken cancellationToken)
+    {
+        if (!_options.Lmtp)
+        {
+            var final = await ReadReplyAsync(SmtpStage.Data, _options.DataTimeout, cancellationToken).ConfigureAwait(false);
+            foreach (int i in accepted)
+            {
+                decided[i] = final.IsSuccess ? final : AsFailure(final);
+            }
+            return;
+        }
+        // RFC 2033 §4.2: after the message, one reply per accepted recipient, in RCPT order.
+        for (int k = 0; k < accepted.Count; k++)
+        {
+            Reply reply;
+            try
+            {
+                reply = await ReadReplyAsync(SmtpStage.Data, _options.DataTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (k > 0 && e is IOException or TimeoutException)
+            {
+                // Some recipients already have their final answer; only the rest are unknown.
+                var lost = new Reply(451, "4.4.2", "connection lost before the LMTP reply for this recipient: " + e.Message);
+                for (int j = k; j < accepted.Count; j++)
+                {
+                    decided[accepted[j]] = lost;
+                }
+                return;
+            }
+            decided[accepted[k]] = reply.IsSuccess ? reply : AsFailure(reply);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendDataAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var stuffer = new DotStuffer(message);
+        // One write for a message that fits (most do); larger ones go in 64 KiB pieces.
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(64 * 1024, message.Length + (message.Length / 64) + 8));
+        try
+        {
+            while (!stuffer.IsCompleted)
+            {
+                int n = stuffer.Fill(buffer);
+                await WriteAsync(buffer.AsMemory(0, n), SmtpStage.Data, _options.DataTimeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Sends the commands in the buffer, which start with the RSET of a reused session (alone, or
+    /// with the rest of a pipelined group behind it), and reads the RSET's reply; any failure
+    /// makes the session stale (and broken).
+    /// </summary>
+    private async ValueTask CheckResetAsync(CancellationToken cancellationToken)
+    {
+        Reply reply;
+        try
+        {
+            reply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            IsBroken = true;
+            throw new SmtpStaleSessionException(e);
+        }
+        if (!reply.IsSuccess)
+        {
+            // Whatever the server makes of the commands behind the RSET, the session is dropped
+            // before any message data is sent.
+            IsBroken = true;
+            throw new SmtpStaleSessionException(reply);
+        }
+    }
+
+    /// <summary>Writes the commands in the buffer and reads one reply under the command timeout.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Reply> CommandInBufferAsync(CancellationToken cancellationToken)
+    {
+        await WriteAsync(_commands.WrittenMemory, SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask TryResetAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await CommandAsync("RSET", cancellationToken).ConfigureAwait(false);
+            if (!reply.IsSuccess)
+            {
+                IsBroken = true;
+            }
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            // The transaction's replies are known already; only the session is lost.
+            IsBroken = true;
+        }
+    }
+
+    /// <summary><c>MAIL FROM:&lt;sender&gt;</c> with its parameters and CRLF, into the command buffer.</summary>
+    private void AppendMail(string sender, ReadOnlyMemory<byte> message, bool eightBit, bool smtpUtf8)
+    {
+        AppendAscii("MAIL FROM:<"u8);
+        AppendUtf8(sender);
+        AppendAscii(">"u8);
+        if (Extensions.HasSize)
+        {
+            // RFC 1870: the size as sent, without dot-stuffing; CRLF is added to an unterminated message.
+            long size = message.Length + (message.Span.EndsWith("\r\n"u8) || message.Length == 0 ? 0 : 2);
+            AppendAscii(" SIZE="u8);
+            var span = _commands.GetSpan(20);
+            Utf8Formatter.TryFormat(size, span, out int written);
+            _commands.Advance(written);
+        }
+        if (eightBit)
+        {
+            AppendAscii(" BODY=8BITMIME"u8);
+        }
+        if (smtpUtf8)
+        {
+            AppendAscii(" SMTPUTF8"u8);
+        }
+        AppendAscii("\r\n"u8);
+    }
+
+    private void AppendRcpt(string recipient)
+    {
+        AppendAscii("RCPT TO:<"u8);
+        AppendUtf8(recipient);
+        AppendAscii(">\r\n"u8);
+    }
+
+    private void AppendAscii(ReadOnlySpan<byte> bytes) => _commands.Write(bytes);
+
+    private void AppendUtf8(string text)
+    {
+        var span = _commands.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _commands.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    private static SmtpTransactionResult Refused(int count, Reply reply)
+    {
+        var replies = new Reply[count];
+        Array.Fill(replies, reply);
+        return new(null, new Reply?[count], null, replies);
+    }
+
+    /// <summary>A reply used as a failure: a 2xx/3xx where a failure is meant is a protocol oddity, made transient.</summary>
+    private static Reply AsFailure(Reply reply) =>
+        reply.Code >= 400 ? reply : new Reply(451, "4.5.0", "unexpected reply: " + reply);
+
+    private static bool IsValidPath(string path) => path.AsSpan().IndexOfAny('\r', '\n', '\0') < 0 && path.IndexOf('>') < 0;
+
+    private static bool IsAscii(string text) => System.Text.Ascii.IsValid(text);
+}
