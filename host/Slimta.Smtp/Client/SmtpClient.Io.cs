@@ -13,8 +13,23 @@ public sealed partial class SmtpClient
 {
     private CancellationTokenSource? _timeout;
 
-    /// <summary>The session's timeout source; exists inside an operation.</summary>
-    private CancellationTokenSource Timer => _timeout!;
+    /// <summary>
+    /// The timeout source for the next wait of an operation. One whose timer fired just as the
+    /// previous wait ended (before it was disarmed) is replaced, so that late firing cannot fail
+    /// the next step; the caller's token is checked again after the swap, since its registration
+    /// may have canceled the old source just before.
+    /// </summary>
+    private CancellationTokenSource FreshTimer(CancellationToken cancellationToken)
+    {
+        var timer = _timeout!;
+        if (timer.IsCancellationRequested)
+        {
+            timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
+            Volatile.Write(ref _timeout, timer);
+            ThrowIfCanceled(cancellationToken);
+        }
+        return timer;
+    }
 
     /// <summary>
     /// Starts a public operation: the session must be usable, the caller's token not canceled.
@@ -57,7 +72,7 @@ public sealed partial class SmtpClient
     private async ValueTask<Reply> ReadReplyAsync(SmtpStage stage, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfCanceled(cancellationToken);
-        var timer = Timer;
+        var timer = FreshTimer(cancellationToken);
         try
         {
             if (_reader.TryRead(out var reply))
@@ -80,7 +95,7 @@ public sealed partial class SmtpClient
     private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, SmtpStage stage, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfCanceled(cancellationToken);
-        var timer = Timer;
+        var timer = FreshTimer(cancellationToken);
         try
         {
             // The token is the timeout source's even while it is not armed: arming it later

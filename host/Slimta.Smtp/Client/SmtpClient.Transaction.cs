@@ -91,6 +91,11 @@ public sealed partial class SmtpClient
             return new SmtpTransactionResult(null, rcptReplies, null, decided!);
         }
 
+        if (resetFirst && IsBroken && !_disposed)
+        {
+            // A reused session that cannot even send its RSET is stale: nothing was sent.
+            throw new SmtpStaleSessionException(new SmtpProtocolException("the SMTP session is broken by an earlier error"));
+        }
         using var operation = BeginOperation(cancellationToken);
         var timeout = _options.CommandTimeout;
         bool withSmtpUtf8 = (utf8Addresses || smtpUtf8) && Extensions.SmtpUtf8;
@@ -249,7 +254,7 @@ public sealed partial class SmtpClient
     {
         var stuffer = new DotStuffer(message);
         // One write for a message that fits (most do); larger ones go in 64 KiB pieces.
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(64 * 1024, message.Length + (message.Length / 64) + 8));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(64 * 1024, message.Length + (message.Length / 64L) + 8));
         try
         {
             while (!stuffer.IsCompleted)

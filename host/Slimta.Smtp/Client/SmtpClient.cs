@@ -137,7 +137,7 @@ public sealed partial class SmtpClient : IAsyncDisposable
         Extensions = SmtpExtensions.None;
         using (BeginOperation(cancellationToken))
         {
-            var timer = Timer;
+            var timer = FreshTimer(cancellationToken);
             try
             {
                 timer.CancelAfter(_options.CommandTimeout);
@@ -163,6 +163,19 @@ public sealed partial class SmtpClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(username);
         ArgumentNullException.ThrowIfNull(password);
+        try
+        {
+            return await SendCredentialsAsync(username, password, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The encoded credentials must not linger in the session's command buffer.
+            _commands.Clear();
+        }
+    }
+
+    private async Task<Reply> SendCredentialsAsync(string username, string password, CancellationToken cancellationToken)
+    {
         var mechanisms = Extensions.AuthMechanisms;
         if (mechanisms.Contains("PLAIN"))
         {

@@ -26,6 +26,12 @@ internal sealed class SmtpReplyReader
     private readonly Reply?[] _cachedReplies = new Reply[CacheSize];
     private int _nextCacheSlot;
 
+    // A multi-line reply being received: its lines so far (0: none), code, status and text.
+    private int _lines;
+    private int _code;
+    private string? _status;
+    private StringBuilder? _text;
+
     public SmtpReplyReader(Stream stream, int maxLineLength, int maxLines)
     {
         // leaveOpen: the stream's owner (the client) closes it; after STARTTLS this reader is
@@ -89,16 +95,21 @@ internal sealed class SmtpReplyReader
         }
     }
 
-    /// <summary>Consumes one reply from <paramref name="result"/>, or marks everything examined and asks for more.</summary>
+    /// <summary>
+    /// Consumes one reply from <paramref name="result"/>, or every complete line of a multi-line
+    /// reply received so far (its state is kept, so no line is parsed twice), marks the rest
+    /// examined and asks for more.
+    /// </summary>
     private bool TryTake(in ReadResult result, out Reply reply)
     {
         var buffer = result.Buffer;
-        if (TryParseReply(ref buffer, out reply))
+        bool done = TryParseReply(ref buffer, out reply);
+        if (done)
         {
             _reader.AdvanceTo(buffer.Start);
             return true;
         }
-        _reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        _reader.AdvanceTo(buffer.Start, result.Buffer.End);
         if (result.IsCompleted)
         {
             throw new SmtpProtocolException("the server closed the connection", connectionClosed: true);
@@ -106,15 +117,16 @@ internal sealed class SmtpReplyReader
         return false;
     }
 
+    /// <summary>
+    /// Parses lines from the start of <paramref name="buffer"/> and slices off each complete one;
+    /// true with the reply once its last line was parsed.
+    /// </summary>
     private bool TryParseReply(ref ReadOnlySequence<byte> buffer, out Reply reply)
     {
         reply = null!;
-        var reader = new SequenceReader<byte>(buffer);
-        int code = -1;
-        string? status = null;
-        StringBuilder? text = null;
-        for (int count = 0; ; count++)
+        while (true)
         {
+            var reader = new SequenceReader<byte>(buffer);
             if (!reader.TryReadTo(out ReadOnlySequence<byte> raw, (byte)'\n'))
             {
                 if (reader.Remaining > _maxLineLength)
@@ -122,10 +134,6 @@ internal sealed class SmtpReplyReader
                     throw new SmtpProtocolException($"reply line longer than {_maxLineLength} bytes");
                 }
                 return false;
-            }
-            if (count >= _maxLines)
-            {
-                throw new SmtpProtocolException($"reply has more than {_maxLines} lines");
             }
             if (raw.Length > _maxLineLength)
             {
@@ -150,48 +158,9 @@ internal sealed class SmtpReplyReader
                 {
                     line = line[..^1];
                 }
-                int lineCode = ParseCode(line, out bool last);
-                if (count == 0 && last)
+                buffer = buffer.Slice(reader.Position);
+                if (TakeLine(line, out reply))
                 {
-                    // The common case: a single-line reply.
-                    reply = CachedOrNew(line, lineCode);
-                    buffer = buffer.Slice(reader.Position);
-                    return true;
-                }
-                if (code < 0)
-                {
-                    code = lineCode;
-                    text = new StringBuilder();
-                }
-                else if (lineCode != code)
-                {
-                    // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
-                    throw new SmtpProtocolException($"reply code changed from {code} to {lineCode} inside a multi-line reply");
-                }
-                // RFC 2034 §4: the enhanced status code starts the text of every line; keep it once.
-                var lineText = line.Length > 4 ? line[4..] : default;
-                int space = lineText.IndexOf((byte)' ');
-                var first = space < 0 ? lineText : lineText[..space];
-                var rest = space < 0 ? default : lineText[(space + 1)..];
-                if (count == 0 && IsEnhancedStatus(first, code))
-                {
-                    status = Encoding.ASCII.GetString(first);
-                    lineText = rest;
-                }
-                else if (status is not null && first.Length == status.Length && Encoding.ASCII.GetString(first) == status)
-                {
-                    lineText = rest;
-                }
-                if (count > 0)
-                {
-                    text!.Append('\n');
-                }
-                // Replies are ASCII, or UTF-8 after SMTPUTF8 (RFC 6531 §3.7.4); invalid bytes become U+FFFD.
-                text!.Append(Encoding.UTF8.GetString(lineText));
-                if (last)
-                {
-                    reply = new Reply(code, status, text.ToString());
-                    buffer = buffer.Slice(reader.Position);
                     return true;
                 }
             }
@@ -203,6 +172,64 @@ internal sealed class SmtpReplyReader
                 }
             }
         }
+    }
+
+    /// <summary>One line of a reply; true with the whole reply after its last line.</summary>
+    private bool TakeLine(ReadOnlySpan<byte> line, out Reply reply)
+    {
+        reply = null!;
+        int lineCode = ParseCode(line, out bool last);
+        if (_lines == 0 && last)
+        {
+            // The common case: a single-line reply.
+            reply = CachedOrNew(line, lineCode);
+            return true;
+        }
+        if (_lines == 0)
+        {
+            _code = lineCode;
+            _status = null;
+            _text = new StringBuilder();
+        }
+        else if (lineCode != _code)
+        {
+            // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
+            throw new SmtpProtocolException($"reply code changed from {_code} to {lineCode} inside a multi-line reply");
+        }
+        // RFC 2034 §4: the enhanced status code starts the text of every line; keep it once.
+        var lineText = line.Length > 4 ? line[4..] : default;
+        int space = lineText.IndexOf((byte)' ');
+        var first = space < 0 ? lineText : lineText[..space];
+        var rest = space < 0 ? default : lineText[(space + 1)..];
+        if (_lines == 0 && IsEnhancedStatus(first, _code))
+        {
+            _status = Encoding.ASCII.GetString(first);
+            lineText = rest;
+        }
+        else if (_status is not null && first.Length == _status.Length && Encoding.ASCII.GetString(first) == _status)
+        {
+            lineText = rest;
+        }
+        var text = _text!;
+        if (_lines > 0)
+        {
+            text.Append('\n');
+        }
+        // Replies are ASCII, or UTF-8 after SMTPUTF8 (RFC 6531 §3.7.4); invalid bytes become U+FFFD.
+        text.Append(Encoding.UTF8.GetString(lineText));
+        _lines++;
+        if (last)
+        {
+            reply = new Reply(_code, _status, text.ToString());
+            _lines = 0;
+            _text = null;
+            return true;
+        }
+        if (_lines >= _maxLines)
+        {
+            throw new SmtpProtocolException($"reply has more than {_maxLines} lines");
+        }
+        return false;
     }
 
     /// <summary>A single-line reply: the one seen before with the same bytes, or a new one remembered for next time.</summary>

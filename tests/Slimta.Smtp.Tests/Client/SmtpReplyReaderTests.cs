@@ -80,7 +80,7 @@ public sealed class SmtpReplyReaderTests
     public async Task ReadAsync_OneByteAtATime_ParsesEveryReply()
     {
         var bytes = Encoding.UTF8.GetBytes("250-first\r\n250 2.0.0 second\r\n354 go\n221 2.0.0 Bye\r\n");
-        var reader = new SmtpReplyReader(new TrickleStream(bytes), 512, 10);
+        var reader = new SmtpReplyReader(new ChunkedStream(bytes.Select(b => new[] { b }).ToArray()), 512, 10);
 
         var ehlo = await reader.ReadAsync(CancellationToken.None);
         var data = await reader.ReadAsync(CancellationToken.None);
@@ -89,6 +89,85 @@ public sealed class SmtpReplyReaderTests
         Assert.Equal(new Reply(250, null, "first\n2.0.0 second"), ehlo);
         Assert.Equal(new Reply(354, null, "go"), data);
         Assert.Equal(new Reply(221, "2.0.0", "Bye"), bye);
+    }
+
+    [Fact]
+    public async Task ReadAsync_NextReplyPartlyReceived_WaitsForTheRest()
+    {
+        // The second reply's first bytes arrive with the first reply: they are buffered, found
+        // incomplete without waiting, and completed by the next read.
+        var reader = new SmtpReplyReader(new ChunkedStream("250 ok\r\n25"u8.ToArray(), "0 2.1.0 next\r\n"u8.ToArray()), 512, 10);
+
+        Assert.Equal("ok", (await reader.ReadAsync(CancellationToken.None)).Text);
+        Assert.False(reader.TryRead(out _));
+        Assert.Equal(new Reply(250, "2.1.0", "next"), await reader.ReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReadAsync_LinesAcrossBufferSegments_JoinsThem()
+    {
+        // Long lines in small reads cross the pipe's 4 KiB segments.
+        var lines = Enumerable.Range(0, 3).Select(i => new string((char)('a' + i), 2000)).ToArray();
+        var bytes = Encoding.ASCII.GetBytes($"250-{lines[0]}\r\n250-{lines[1]}\r\n250 {lines[2]}\r\n");
+        var reader = new SmtpReplyReader(new ChunkedStream(bytes.Chunk(1000).ToArray()), 4096, 10);
+
+        var reply = await reader.ReadAsync(CancellationToken.None);
+
+        Assert.Equal(string.Join("\n", lines), reply.Text);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ExactlyMaxLines_Accepted()
+    {
+        var text = string.Concat(Enumerable.Repeat("250-x\r\n", 9)) + "250 end\r\n";
+
+        var reply = await Reader(text).ReadAsync(CancellationToken.None);
+
+        Assert.Equal(10, reply.Text.Split('\n').Length);
+    }
+
+    [Fact]
+    public async Task ReadAsync_MaxLinesOfContinuationThenSilence_FailsWithoutWaiting()
+    {
+        // Ten continuation lines and then nothing: the limit is known to be exceeded already.
+        var bytes = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("250-x\r\n", 10)));
+        var reader = new SmtpReplyReader(new ChunkedStream(bytes) { HangAtEnd = true }, 512, 10);
+
+        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(CancellationToken.None).AsTask());
+    }
+
+    [Fact]
+    public async Task ReadAsync_ClosedInsideMultiLineReply_ThrowsConnectionClosed()
+    {
+        var reader = new SmtpReplyReader(new ChunkedStream("250-one\r\n"u8.ToArray(), "250-two\r\n"u8.ToArray()), 512, 10);
+
+        var e = await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(CancellationToken.None).AsTask());
+
+        Assert.True(e.ConnectionClosed);
+    }
+
+    [Fact]
+    public async Task ReadAsync_LongPartialLineAfterCompleteLines_ThrowsLineTooLong()
+    {
+        var bytes = Encoding.ASCII.GetBytes("250-ok\r\n250-" + new string('a', 600));
+        var reader = new SmtpReplyReader(new ChunkedStream(bytes) { HangAtEnd = true }, 512, 10);
+
+        var e = await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(CancellationToken.None).AsTask());
+
+        Assert.Contains("longer than 512", e.Message);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ManyDistinctReplies_EachParsedFromItsOwnBytes()
+    {
+        // More distinct lines than the reader remembers, then the first again.
+        var lines = Enumerable.Range(0, 12).Select(i => $"250 2.0.0 reply {i}").Append("250 2.0.0 reply 0").ToArray();
+        var reader = Reader(string.Concat(lines.Select(l => l + "\r\n")));
+
+        foreach (var line in lines)
+        {
+            Assert.Equal(Reply.Parse(line), await reader.ReadAsync(CancellationToken.None));
+        }
     }
 
     [Fact]
@@ -121,28 +200,34 @@ public sealed class SmtpReplyReaderTests
         Assert.Equal("caf\uFFFD(", reply.Text);
     }
 
-    /// <summary>Hands out one byte per read, as a slow network might.</summary>
-    private sealed class TrickleStream(byte[] bytes) : Stream
+    /// <summary>Hands out the given chunks, one per read, then the end of the stream (or nothing, ever).</summary>
+    private sealed class ChunkedStream(params byte[][] chunks) : Stream
     {
-        private int _pos;
+        private int _next;
+
+        public bool HangAtEnd { get; init; }
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
-        public override long Length => bytes.Length;
-        public override long Position { get => _pos; set => throw new NotSupportedException(); }
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer)
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (_pos == bytes.Length || buffer.IsEmpty)
+            if (_next == chunks.Length)
             {
+                if (HangAtEnd)
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
                 return 0;
             }
-            buffer[0] = bytes[_pos++];
-            return 1;
+            var chunk = chunks[_next++];
+            chunk.CopyTo(buffer);
+            return chunk.Length;
         }
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
