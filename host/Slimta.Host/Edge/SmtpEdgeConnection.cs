@@ -99,22 +99,18 @@ internal sealed class SmtpEdgeConnection
             }
             return implicitTls is not null;
         }
-        // The session is made after its pipes; their reads ask it through this once it exists.
-        SmtpServerSession? current = null;
-        Func<bool> expectsPromptInput = () => current?.ExpectsPromptInput == true;
         var tls = _certificate is not null && !_options.TlsImmediately
-            ? new EdgeTlsTransport(network, _certificate, _serverOptions.CommandTimeout, _time, _logger, expectsPromptInput)
+            ? new EdgeTlsTransport(network, _certificate, _serverOptions.CommandTimeout, _time, _logger)
             : null;
         bool secure = implicitTls is not null;
         try
         {
             // Zero-byte reads: an idle session holds no read buffer while it waits, which
             // keeps thousands of idle connections cheap.
-            var (input, output) = EdgeTlsTransport.CreatePipes(stream, expectsPromptInput);
+            var (input, output) = EdgeTlsTransport.CreatePipes(stream);
             var info = new SmtpSessionInfo(remote, isSecure: implicitTls is not null);
             using (var session = new SmtpServerSession(new StreamDuplexPipe(input, output), info, _serverOptions, _handler, _time, _logger) { Tls = tls, Security = _security })
             {
-                current = session;
                 await session.RunAsync(stopping, abort).ConfigureAwait(false);
             }
             secure = info.IsSecure;

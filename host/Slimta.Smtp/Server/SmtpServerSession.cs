@@ -60,16 +60,6 @@ public sealed partial class SmtpServerSession : IDisposable
     public SmtpSessionInfo Info { get; }
 
     /// <summary>
-    /// True while the client is expected to send its next bytes at once: inside a mail
-    /// transaction (after MAIL or RCPT, RFC 5321 §3.3) and in DATA. A transport may then read into
-    /// a buffer straight away instead of first waiting for data without one (a zero-byte read),
-    /// which saves a system call and a wake-up per command. Between transactions a client may
-    /// idle for long, and that wait should hold no buffer. (A command line received in part is
-    /// still held by the pipe, which waits without a buffer only when it holds nothing.)
-    /// </summary>
-    public bool ExpectsPromptInput => _inData || _state is SessionState.Mail or SessionState.Rcpt;
-
-    /// <summary>
     /// Greets the client and serves commands until QUIT, a fatal error, the client closing, or
     /// cancellation. When <paramref name="stopping"/> fires, an idle session answers 421 4.3.2 and
     /// ends, while a message being received or handed over is finished first. When

@@ -17,14 +17,12 @@ internal sealed class EdgeTlsTransport : ISmtpTlsTransport, IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Func<bool>? _expectsPromptInput;
     private SslStream? _ssl;
     private PipeReader? _reader;
     private PipeWriter? _writer;
 
-    public EdgeTlsTransport(Stream inner, SslStreamCertificateContext certificate, TimeSpan timeout, TimeProvider time, ILogger logger, Func<bool>? expectsPromptInput = null)
+    public EdgeTlsTransport(Stream inner, SslStreamCertificateContext certificate, TimeSpan timeout, TimeProvider time, ILogger logger)
     {
-        _expectsPromptInput = expectsPromptInput;
         _inner = inner;
         _certificate = certificate;
         _timeout = timeout;
@@ -58,13 +56,9 @@ internal sealed class EdgeTlsTransport : ISmtpTlsTransport, IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Pipes over a connection's stream. Reads wait for data with a zero-byte read, so idle sessions
-    /// hold no buffer, except while <paramref name="expectsPromptInput"/> says the client answers at
-    /// once (see <see cref="EdgeReadStream"/>).
-    /// </summary>
-    public static (PipeReader Reader, PipeWriter Writer) CreatePipes(Stream stream, Func<bool>? expectsPromptInput) =>
-        (PipeReader.Create(new EdgeReadStream(stream) { SkipWaitForData = expectsPromptInput }, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true)),
+    /// <summary>Pipes over a secure stream, with zero-byte reads so idle sessions hold no buffer.</summary>
+    public static (PipeReader Reader, PipeWriter Writer) CreatePipes(Stream stream) =>
+        (PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true)),
          PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 1024, leaveOpen: true)));
 
     public async ValueTask<IDuplexPipe?> StartTlsAsync(CancellationToken cancellationToken)
@@ -78,7 +72,7 @@ internal sealed class EdgeTlsTransport : ISmtpTlsTransport, IAsyncDisposable
         {
             return null;
         }
-        (_reader, _writer) = CreatePipes(_ssl, _expectsPromptInput);
+        (_reader, _writer) = CreatePipes(_ssl);
         return new StreamDuplexPipe(_reader, _writer);
     }
 
