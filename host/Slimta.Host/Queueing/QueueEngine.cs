@@ -51,6 +51,7 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
     private readonly PriorityQueue<string, DateTimeOffset> _due = new();
     private readonly Dictionary<string, DateTimeOffset> _scheduled = new(StringComparer.Ordinal);
     private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
+    private bool _waitingForSlot;
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stopScheduling = new();
@@ -423,6 +424,7 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
                     {
                         // Full: an attempt finishing wakes us.
                         wait = null;
+                        _waitingForSlot = true;
                         break;
                     }
                     _due.Dequeue();
@@ -494,6 +496,7 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
         }
         finally
         {
+            bool wake;
             lock (_lock)
             {
                 _inFlight.Remove(id);
@@ -502,9 +505,17 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
                     _scheduled[id] = when;
                     _due.Enqueue(id, when);
                 }
+                // The scheduler needs to hear of this attempt only when it waits for a free slot
+                // or the message has a new due time; a wake-up for nothing is a thread-pool round
+                // (and often a context switch) per delivered message.
+                wake = next is not null || _waitingForSlot;
+                _waitingForSlot = false;
             }
             _running.TryRemove(id, out _);
-            Wake();
+            if (wake)
+            {
+                Wake();
+            }
             AttemptFinished?.Invoke(id, next);
         }
     }
