@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Queueing;
@@ -105,7 +106,7 @@ internal sealed class MemoryStorage : IQueueStorage
                 Snapshot(entry.Envelope, id),
                 entry.Attempts,
                 entry.NextAttempt,
-                new HashSet<int>(entry.Delivered)));
+                entry.Delivered.Count == 0 ? FrozenSet<int>.Empty : new HashSet<int>(entry.Delivered)));
         }
     }
 

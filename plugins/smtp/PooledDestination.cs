@@ -80,12 +80,19 @@ internal sealed class PooledDestination : IAsyncDisposable
         try
         {
             var result = await client.SendMessageAsync(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8, resetFirst, cancellationToken).ConfigureAwait(false);
-            var recipients = result.RecipientReplies.Select(RecipientResult.FromReply).ToList();
-            // Checked first: counting and boxing the arguments costs per message even when unlogged.
+            var replies = result.RecipientReplies;
+            var recipients = new RecipientResult[replies.Count];
+            int delivered = 0;
+            for (int i = 0; i < recipients.Length; i++)
+            {
+                recipients[i] = RecipientResult.FromReply(replies[i]);
+                delivered += recipients[i].Outcome == DeliveryOutcome.Delivered ? 1 : 0;
+            }
+            // Checked first: boxing the arguments costs per message even when unlogged.
             if (_logger.IsEnabled(LogLevel.Information))
             {
                 _logger.LogInformation("Relayed {Id} to {Remote}: {Delivered}/{Count} delivered, {Reply}",
-                    envelope.Id, Remote, recipients.Count(r => r.Outcome == DeliveryOutcome.Delivered), count, result.RecipientReplies[^1]);
+                    envelope.Id, Remote, delivered, count, replies[^1]);
             }
             return new DestinationResult(new RelayResult(recipients, Remote), NoSession: false);
         }

@@ -31,12 +31,15 @@ internal sealed class EdgeChecks : IAsyncDisposable
     private readonly SpfEvaluator? _spf;
     private readonly SpamcClient? _spamd;
     private readonly ReverseDnsLookup? _reverseDns;
+    private static readonly Task<string?> NoName = Task.FromResult<string?>(null);
     private readonly ConditionalWeakTable<SmtpSessionInfo, Task<string?>> _names = [];
+    private readonly ConditionalWeakTable<SmtpSessionInfo, Task<string?>>.CreateValueCallback _lookupReverseDns;
 
     public EdgeChecks(SmtpEdgeOptions options, ComponentContext context, string hostname, ILogger logger)
     {
         _settings = options.Checks;
         _logger = logger;
+        _lookupReverseDns = LookupReverseDns;
         Senders = ResolvePaths(options.Senders, context);
         Recipients = ResolvePaths(options.Recipients, context);
         if (_settings.NeedsDns)
@@ -153,14 +156,17 @@ internal sealed class EdgeChecks : IAsyncDisposable
 
     private Task<string?> StartReverseDns(SmtpSessionInfo session)
     {
-        if (_reverseDns is null || session.RemoteEndPoint is not IPEndPoint ip)
+        if (_reverseDns is null || session.RemoteEndPoint is not IPEndPoint)
         {
-            return Task.FromResult<string?>(null);
+            return NoName;
         }
         // Once per session, started at MAIL so it runs while the client sends RCPT and DATA; it
         // is bounded by the resolver's timeout, not by a session token.
-        return _names.GetValue(session, _ => _reverseDns.LookupAsync(ip.Address, CancellationToken.None));
+        return _names.GetValue(session, _lookupReverseDns);
     }
+
+    private Task<string?> LookupReverseDns(SmtpSessionInfo session) =>
+        _reverseDns!.LookupAsync(((IPEndPoint)session.RemoteEndPoint!).Address, CancellationToken.None);
 
     private async ValueTask<Reply?> CheckAddressAsync(AddressRules rules, string address, string what, CancellationToken cancellationToken)
     {

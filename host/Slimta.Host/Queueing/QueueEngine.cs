@@ -344,7 +344,10 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
         return false;
     }
 
-    private async Task<IReadOnlyList<Envelope>> ApplyPoliciesAsync(Envelope envelope, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<Envelope>> ApplyPoliciesAsync(Envelope envelope, CancellationToken cancellationToken) =>
+        _policies.Count == 0 ? new ValueTask<IReadOnlyList<Envelope>>([envelope]) : new ValueTask<IReadOnlyList<Envelope>>(RunPoliciesAsync(envelope, cancellationToken));
+
+    private async Task<IReadOnlyList<Envelope>> RunPoliciesAsync(Envelope envelope, CancellationToken cancellationToken)
     {
         IReadOnlyList<Envelope> current = [envelope];
         foreach (var policy in _policies)
@@ -732,7 +735,12 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
             return null;
         }
 
-        var attempt = original.CopyWithRecipients(pending.Select(i => original.Recipients[i]));
+        var recipients = new List<string>(pending.Count);
+        foreach (int i in pending)
+        {
+            recipients.Add(original.Recipients[i]);
+        }
+        var attempt = original.CopyWithRecipients(recipients);
         attempt.Id = id;
         int attemptNumber = stored.Attempts + 1;
         _log.Attempt(Name, id, attemptNumber, pending.Count);
