@@ -14,7 +14,7 @@
 # Postfix smtp-sink. CPU is user+system seconds of the server's process tree (Postfix: master and
 # every child, reaped ones included) per 1,000 messages, counted until smtp-sink has received every
 # message of the cell, so relaying is included. Peak RSS is the tree's largest proportional resident size (PSS)
-# sampled every 50 ms during the cell.
+# sampled every 200 ms during the cell.
 #
 # Peers: Postfix from Debian (apt-get install postfix; configured here in a private directory as
 # a relay to the sink); Haraka 3 from npm, installed in bench/haraka/node_modules on first run.
