@@ -85,7 +85,13 @@ cell() {
   local n ln before start end cpu0 cpu1 watch lat secs rate p50 p99 peak cpu
   n=$(msgs "$size" "$sess"); ln=$(lat_msgs "$size" "$sess")
   before="$(sink_count)"; before="${before:-0}"
-  [ -n "$pid" ] && { cpu0="$(cpu_of "$pid")"; python3 "$bench/procstat.py" watch "$pid" "$work/peak" & watch=$!; }
+  if [ -n "$pid" ]; then
+    cpu0="$(cpu_of "$pid")"; rm -f "$work/peak"
+    python3 "$bench/procstat.py" watch "$pid" "$work/peak" & watch=$!
+    # Started before the load, not with it: the interpreter's start-up would compete with the
+    # first part of a short cell (the ceiling has no server and no watcher).
+    for _ in $(seq 1 100); do [ -s "$work/peak" ] && break; sleep 0.02; done
+  fi
   start=$(date +%s.%N)
   smtp-source -d "$@" -s "$sess" -m "$n" -l "$size" -f bench@client.test -t rcpt@remote.test 127.0.0.1:"$port"
   end=$(date +%s.%N)
