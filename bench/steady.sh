@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Steady-state A/B of one Slimta build: starts an smtp-sink and Slimta (memory, disk or proxy
 # queue relaying to it), warms it up, then sends MESSAGES with smtp-source (1 KiB, 20 sessions,
-# connections reused) and prints msg/s, user and system CPU ms per message, and the context
-# switches per message of each thread group (voluntary/involuntary, from /proc/PID/task/*/status).
+# connections reused) and prints msg/s, user and system CPU ms per message, how busy Slimta,
+# smtp-source and smtp-sink kept the cores (they share them), and the context switches per
+# message of each thread group (voluntary/involuntary, from /proc/PID/task/*/status).
 #
 #   bench/steady.sh QUEUE [MESSAGES=20000] [WARMUP=20000]
 #   DLL=/other/checkout/artifacts/bin/Release/slimta/slimta.dll bench/steady.sh memory   # another build
@@ -24,7 +25,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 800); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.025; done; echo "port $1 never opened" >&2; return 1; }
 sink_port="$(free_port)"; port="$(free_port)"
-smtp-sink $( [ "$(id -u)" = 0 ] && echo "-u nobody" ) -c 127.0.0.1:"$sink_port" 1000 > "$work/sink.log" 2>&1 & pids+=($!)
+smtp-sink $( [ "$(id -u)" = 0 ] && echo "-u nobody" ) -c 127.0.0.1:"$sink_port" 1000 > "$work/sink.log" 2>&1 & sink_pid=$!; pids+=("$sink_pid")
 cat > "$work/slimta.conf" <<CONF
 process:
   slimta:
@@ -70,15 +71,22 @@ PY
 cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 [ "$warm" -gt 0 ] && { src "$warm"; wait_sink "$warm"; sleep 1; }
-before_threads="$(threads "$spid")"; read -r u0 s0 < <(cpu "$spid")
+before_threads="$(threads "$spid")"; read -r u0 s0 < <(cpu "$spid"); read -r ku0 ks0 < <(cpu "$sink_pid")
 [ -n "${PERF:-}" ] && { perf record -F 999 -g -p "$spid" -o "$work/perf.data" 2>/dev/null & perfpid=$!; sleep 0.3; }
-t0=$(date +%s.%N); src "$n"; t1=$(date +%s.%N)
+# In a subshell that reads its own reaped children's CPU: smtp-source's alone.
+t0=$(date +%s.%N); src_ticks=$(src "$n" >&2; awk '{print $16 + $17}' "/proc/$BASHPID/stat"); t1=$(date +%s.%N)
 wait_sink $((warm + n))
 [ -n "${PERF:-}" ] && { kill -INT "$perfpid"; wait "$perfpid" || true; cp "$work/perf.data" ./perf.data; echo "perf data: ./perf.data" >&2; }
-read -r u1 s1 < <(cpu "$spid"); after_threads="$(threads "$spid")"
+read -r u1 s1 < <(cpu "$spid"); after_threads="$(threads "$spid")"; read -r ku1 ks1 < <(cpu "$sink_pid")
 tick=$(getconf CLK_TCK)
 printf '%s: %.0f msg/s, user %.3f ms/msg, system %.3f ms/msg\n' "$queue" "$(echo "$n / ($t1 - $t0)" | bc -l)" \
   "$(echo "($u1 - $u0) * 1000 / $tick / $n" | bc -l)" "$(echo "($s1 - $s0) * 1000 / $tick / $n" | bc -l)"
+# Who used the two cores: the load generator and the next hop share them with Slimta (Slimta's
+# and the sink's CPU run until the sink has every message, so they include the relay's tail).
+printf '  cores busy during the pass: slimta %.2f, smtp-source %.2f, smtp-sink %.2f (CPU per message: %.1f / %.1f / %.1f µs)\n' \
+  "$(echo "($u1 - $u0 + $s1 - $s0) / $tick / ($t1 - $t0)" | bc -l)" "$(echo "($src_ticks) / $tick / ($t1 - $t0)" | bc -l)" \
+  "$(echo "($ku1 - $ku0 + $ks1 - $ks0) / $tick / ($t1 - $t0)" | bc -l)" "$(echo "($u1 - $u0 + $s1 - $s0) * 1000000 / $tick / $n" | bc -l)" \
+  "$(echo "($src_ticks) * 1000000 / $tick / $n" | bc -l)" "$(echo "($ku1 - $ku0 + $ks1 - $ks0) * 1000000 / $tick / $n" | bc -l)"
 python3 - "$before_threads" "$after_threads" "$n" <<'PY'
 import json, sys, collections
 a, b, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
