@@ -4,31 +4,43 @@ using Slimta.Abstractions.Relaying;
 
 namespace Slimta.Smtp.Client;
 
-// Reads and writes under the stage timeouts. One timeout source serves the whole session: it is
-// armed (CancelAfter) only while a read or write actually waits for the peer and disarmed after,
+// Reads and writes under the stage timeouts. One timeout source serves the session: it is armed
+// (CancelAfter) only while a read or write actually waits for the peer and reset after (TryReset),
 // so a relayed message, whose replies mostly arrive together and whose writes complete at once,
 // costs a couple of timer updates instead of a timer plus a linked source per read and write.
-// The caller's token is registered once per public operation and cancels that source.
+// A source whose timer has fired is never reused, even when its callback has not run yet: TryReset
+// refuses it then, and it is dropped, so a late callback cannot fail a later step (a false timeout
+// after the message was sent would have it relayed twice). The caller's token is registered once
+// per public operation and cancels whichever source is current.
 public sealed partial class SmtpClient
 {
     private CancellationTokenSource? _timeout;
 
     /// <summary>
-    /// The timeout source for the next wait of an operation. One whose timer fired just as the
-    /// previous wait ended (before it was disarmed) is replaced, so that late firing cannot fail
-    /// the next step; the caller's token is checked again after the swap, since its registration
-    /// may have canceled the old source just before.
+    /// The timeout source for the next wait: the current one, or a new one when the last was
+    /// dropped or canceled. After a swap the caller's token is checked again, since its
+    /// registration may have canceled the old source just before (the exchange is a full fence,
+    /// so a cancel either finds the new source or is seen here).
     /// </summary>
     private CancellationTokenSource FreshTimer(CancellationToken cancellationToken)
     {
-        var timer = _timeout!;
-        if (timer.IsCancellationRequested)
+        var timer = Volatile.Read(ref _timeout);
+        if (timer is null || timer.IsCancellationRequested)
         {
             timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
-            Volatile.Write(ref _timeout, timer);
+            Interlocked.Exchange(ref _timeout, timer);
             ThrowIfCanceled(cancellationToken);
         }
         return timer;
+    }
+
+    /// <summary>Ends a wait: the source is reset for the next one, or dropped when its timer fired.</summary>
+    private void Disarm(CancellationTokenSource timer)
+    {
+        if (!timer.TryReset())
+        {
+            Interlocked.CompareExchange(ref _timeout, null, timer);
+        }
     }
 
     /// <summary>
@@ -43,12 +55,7 @@ public sealed partial class SmtpClient
             throw new SmtpProtocolException("the SMTP session is broken by an earlier error");
         }
         ThrowIfCanceled(cancellationToken);
-        if (_timeout is null || _timeout.IsCancellationRequested)
-        {
-            // A source that was canceled (its timer fired just as an operation finished, or a
-            // caller canceled) is replaced, never reused.
-            _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
-        }
+        FreshTimer(cancellationToken);
         return cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((SmtpClient)s!).CancelTimeoutQuietly(), this)
             : default;
@@ -81,7 +88,7 @@ public sealed partial class SmtpClient
             }
             timer.CancelAfter(timeout);
             reply = await _reader.ReadAsync(timer.Token).ConfigureAwait(false);
-            timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            Disarm(timer);
             return reply;
         }
         catch (Exception e)
@@ -109,14 +116,15 @@ public sealed partial class SmtpClient
             {
                 timer.CancelAfter(timeout);
                 await write.ConfigureAwait(false);
-                timer.CancelAfter(Timeout.InfiniteTimeSpan);
+                Disarm(timer);
+                timer = FreshTimer(cancellationToken);
             }
             var flush = _stream.FlushAsync(timer.Token);
             if (!flush.IsCompletedSuccessfully)
             {
                 timer.CancelAfter(timeout);
                 await flush.ConfigureAwait(false);
-                timer.CancelAfter(Timeout.InfiniteTimeSpan);
+                Disarm(timer);
             }
         }
         catch (Exception e)

@@ -142,7 +142,7 @@ public sealed partial class SmtpClient : IAsyncDisposable
             {
                 timer.CancelAfter(_options.CommandTimeout);
                 await ssl.AuthenticateAsClientAsync(tlsOptions, timer.Token).ConfigureAwait(false);
-                timer.CancelAfter(Timeout.InfiniteTimeSpan);
+                Disarm(timer);
             }
             catch (Exception e)
             {
@@ -169,8 +169,10 @@ public sealed partial class SmtpClient : IAsyncDisposable
         }
         finally
         {
-            // The encoded credentials must not linger in the session's command buffer.
-            _commands.Clear();
+            // The encoded credentials must not linger in the session's command buffer (Clear
+            // zeroes only the last command's bytes; an earlier, longer one could remain).
+            _commands.ResetWrittenCount();
+            _commands.GetSpan().Clear();
         }
     }
 

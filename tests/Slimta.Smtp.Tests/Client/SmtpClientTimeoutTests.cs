@@ -25,6 +25,9 @@ public sealed class SmtpClientTimeoutTests
         /// <summary>Given each write as text: true to hold it until <see cref="Release"/>.</summary>
         public Func<string, bool> Hold { get; set; } = _ => false;
 
+        /// <summary>Called when the client is about to wait for bytes that are not there yet.</summary>
+        public Action? OnReadWait { get; set; }
+
         /// <summary>True: a held write fails when its token is canceled, as a socket's does.</summary>
         public bool HonorCancellation { get; set; }
 
@@ -42,6 +45,10 @@ public sealed class SmtpClientTimeoutTests
         {
             if (_current is null || _position == _current.Length)
             {
+                if (!_toClient.Reader.TryPeek(out _))
+                {
+                    OnReadWait?.Invoke();
+                }
                 _current = await _toClient.Reader.ReadAsync(cancellationToken);
                 _position = 0;
             }
@@ -179,5 +186,120 @@ public sealed class SmtpClientTimeoutTests
         // A pool hands out a reused session with resetFirst: a broken one is stale, nothing sent.
         await Assert.ThrowsAsync<SmtpStaleSessionException>(
             () => client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, resetFirst: true, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// A clock whose timers, once due, are only queued: their callbacks run when the test says,
+    /// as a real timer's callback may run late behind a busy thread pool.
+    /// </summary>
+    private sealed class LateTimeProvider : TimeProvider
+    {
+        private readonly List<LateTimer> _timers = [];
+        private DateTimeOffset _now = new(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new LateTimer(this, callback, state);
+            lock (_timers)
+            {
+                _timers.Add(timer);
+            }
+            timer.Change(dueTime, period);
+            return timer;
+        }
+
+        /// <summary>Moves the clock; timers that come due are queued, not run.</summary>
+        public void Advance(TimeSpan by)
+        {
+            _now += by;
+            lock (_timers)
+            {
+                foreach (var t in _timers)
+                {
+                    if (t.Due is { } due && due <= _now)
+                    {
+                        t.Due = null;
+                        t.Queued = true;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Runs the callbacks of the timers that came due.</summary>
+        public void RunQueued()
+        {
+            List<LateTimer> queued;
+            lock (_timers)
+            {
+                queued = _timers.Where(t => t.Queued).ToList();
+                queued.ForEach(t => t.Queued = false);
+            }
+            queued.ForEach(t => t.Run());
+        }
+
+        private sealed class LateTimer(LateTimeProvider clock, TimerCallback callback, object? state) : ITimer
+        {
+            public DateTimeOffset? Due { get; set; }
+
+            public bool Queued { get; set; }
+
+            public void Run() => callback(state);
+
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                // Like a real timer: once queued, changing it does not recall the callback.
+                Due = dueTime == Timeout.InfiniteTimeSpan ? null : clock.GetUtcNow() + dueTime;
+                return true;
+            }
+
+            public void Dispose() => Due = null;
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return default;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_TimerCallbackRunsLateAfterItsWait_LaterStepsUnaffected()
+    {
+        var time = new LateTimeProvider();
+        var stream = new GatedStream("220 mx.test ESMTP\r\n");
+        stream.Respond = s => s.StartsWith("EHLO", StringComparison.Ordinal) ? "250-mx.test\r\n250 PIPELINING\r\n" : null;
+        var client = new SmtpClient(stream, new SmtpClientOptions { EhloName = "client.test", TimeProvider = time, CommandTimeout = CommandTimeout });
+        await using var _ = client;
+        await client.ReadGreetingAsync(CancellationToken.None);
+        await client.EhloAsync(CancellationToken.None);
+        bool bodySent = false;
+        stream.Respond = s =>
+        {
+            bodySent |= s.EndsWith(".\r\n", StringComparison.Ordinal);
+            return s.EndsWith("DATA\r\n", StringComparison.Ordinal) ? "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n" : null;
+        };
+        stream.Hold = s => s.EndsWith("DATA\r\n", StringComparison.Ordinal);
+        stream.OnReadWait = () =>
+        {
+            if (bodySent)
+            {
+                // The group write's timer came due as that write completed; its callback runs
+                // only now, while the client waits for the final reply.
+                bodySent = false;
+                time.RunQueued();
+                stream.Push("250 2.0.0 queued\r\n");
+            }
+        };
+
+        var sending = client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, CancellationToken.None);
+        await stream.Held.Task;
+        time.Advance(CommandTimeout + TimeSpan.FromSeconds(1));
+        stream.Release();
+        var result = await sending;
+
+        Assert.Equal(250, result.RecipientReplies[0].Code);
+        Assert.False(client.IsBroken);
     }
 }
