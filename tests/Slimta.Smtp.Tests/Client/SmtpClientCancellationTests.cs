@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using Slimta.Smtp.Client;
 
 namespace Slimta.Smtp.Tests.Client;
@@ -7,73 +6,9 @@ namespace Slimta.Smtp.Tests.Client;
 /// <summary>Cancellation in the middle of a transaction: the session must never be reused afterwards.</summary>
 public sealed class SmtpClientCancellationTests
 {
-    /// <summary>An in-memory server: canned replies per written command group, a hook on every flush.</summary>
-    private sealed class ScriptedStream : Stream
+    private static async Task<(SmtpClient Client, ScriptedServerStream Stream)> OpenAsync()
     {
-        private readonly Channel<byte[]> _toClient = Channel.CreateUnbounded<byte[]>();
-        private byte[]? _current;
-        private int _position;
-        private string _last = string.Empty;
-
-        public ScriptedStream(string greeting) => Push(greeting);
-
-        public Func<string, string?> Respond { get; set; } = _ => null;
-
-        public Action<string>? OnFlush { get; set; }
-
-        public void Push(string text) => _toClient.Writer.TryWrite(Encoding.ASCII.GetBytes(text));
-
-        protected override void Dispose(bool disposing)
-        {
-            // Like a socket: closing it ends a pending read.
-            _toClient.Writer.TryComplete(new IOException("stream closed"));
-            base.Dispose(disposing);
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_current is null || _position == _current.Length)
-            {
-                _current = await _toClient.Reader.ReadAsync(cancellationToken);
-                _position = 0;
-            }
-            int n = Math.Min(buffer.Length, _current.Length - _position);
-            _current.AsMemory(_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            _last = Encoding.ASCII.GetString(buffer.Span);
-            if (Respond(_last) is { } reply)
-            {
-                Push(reply);
-            }
-            return default;
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken)
-        {
-            OnFlush?.Invoke(_last);
-            return Task.CompletedTask;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    private static async Task<(SmtpClient Client, ScriptedStream Stream)> OpenAsync()
-    {
-        var stream = new ScriptedStream("220 mx.test ESMTP\r\n")
+        var stream = new ScriptedServerStream("220 mx.test ESMTP\r\n")
         {
             Respond = s => s.StartsWith("EHLO", StringComparison.Ordinal) ? "250-mx.test\r\n250 PIPELINING\r\n"
                 : s.EndsWith("DATA\r\n", StringComparison.Ordinal) ? "250 ok\r\n250 ok\r\n354 go\r\n"

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 using Slimta.Smtp.Client;
 
@@ -10,95 +9,9 @@ public sealed class SmtpClientTimeoutTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>An in-memory server whose writes can be held until the test lets them complete.</summary>
-    private sealed class GatedStream : Stream
+    private static async Task<(SmtpClient Client, ScriptedServerStream Stream)> OpenAsync(FakeTimeProvider time)
     {
-        private readonly Channel<byte[]> _toClient = Channel.CreateUnbounded<byte[]>();
-        private byte[]? _current;
-        private int _position;
-
-        public GatedStream(string greeting) => Push(greeting);
-
-        /// <summary>Given each write as text: a reply to push at once, or null.</summary>
-        public Func<string, string?> Respond { get; set; } = _ => null;
-
-        /// <summary>Given each write as text: true to hold it until <see cref="Release"/>.</summary>
-        public Func<string, bool> Hold { get; set; } = _ => false;
-
-        /// <summary>Called when the client is about to wait for bytes that are not there yet.</summary>
-        public Action? OnReadWait { get; set; }
-
-        /// <summary>True: a held write fails when its token is canceled, as a socket's does.</summary>
-        public bool HonorCancellation { get; set; }
-
-        /// <summary>Completes when a write is being held.</summary>
-        public TaskCompletionSource<CancellationToken> Held { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        private TaskCompletionSource? _gate;
-
-        public void Push(string text) => _toClient.Writer.TryWrite(Encoding.ASCII.GetBytes(text));
-
-        /// <summary>Lets the held write complete successfully, whatever its token says by now.</summary>
-        public void Release() => _gate!.SetResult();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_current is null || _position == _current.Length)
-            {
-                if (!_toClient.Reader.TryPeek(out _))
-                {
-                    OnReadWait?.Invoke();
-                }
-                _current = await _toClient.Reader.ReadAsync(cancellationToken);
-                _position = 0;
-            }
-            int n = Math.Min(buffer.Length, _current.Length - _position);
-            _current.AsMemory(_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var text = Encoding.ASCII.GetString(buffer.Span);
-            if (Hold(text))
-            {
-                _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Held.SetResult(cancellationToken);
-                return new ValueTask(RespondAfterAsync(HonorCancellation ? _gate.Task.WaitAsync(cancellationToken) : _gate.Task, text));
-            }
-            if (Respond(text) is { } reply)
-            {
-                Push(reply);
-            }
-            return default;
-        }
-
-        private async Task RespondAfterAsync(Task gate, string text)
-        {
-            await gate;
-            if (Respond(text) is { } reply)
-            {
-                Push(reply);
-            }
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    private static async Task<(SmtpClient Client, GatedStream Stream)> OpenAsync(FakeTimeProvider time)
-    {
-        var stream = new GatedStream("220 mx.test ESMTP\r\n")
+        var stream = new ScriptedServerStream("220 mx.test ESMTP\r\n")
         {
             Respond = s => s.StartsWith("EHLO", StringComparison.Ordinal) ? "250-mx.test\r\n250 PIPELINING\r\n"
                 : s.EndsWith("DATA\r\n", StringComparison.Ordinal) ? "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n"
@@ -268,7 +181,7 @@ public sealed class SmtpClientTimeoutTests
     public async Task SendMessageAsync_TimerCallbackRunsLateAfterItsWait_LaterStepsUnaffected()
     {
         var time = new LateTimeProvider();
-        var stream = new GatedStream("220 mx.test ESMTP\r\n");
+        var stream = new ScriptedServerStream("220 mx.test ESMTP\r\n");
         stream.Respond = s => s.StartsWith("EHLO", StringComparison.Ordinal) ? "250-mx.test\r\n250 PIPELINING\r\n" : null;
         var client = new SmtpClient(stream, new SmtpClientOptions { EhloName = "client.test", TimeProvider = time, CommandTimeout = CommandTimeout });
         await using var _ = client;
