@@ -19,24 +19,35 @@ namespace Slimta.Plugins.Smtp;
 /// </summary>
 public sealed class MxRelay : IRelay, IAsyncDisposable
 {
+    /// <summary>
+    /// How long a destination (one exchanger's pool and circuit breaker) is kept after its last
+    /// delivery once it holds no session. A relay that meets thousands of exchangers must not keep
+    /// a pool and its idle timer for each forever; ten minutes is far beyond any idle session
+    /// (<c>idle_timeout</c>) and circuit-breaker break, so an evicted exchanger comes back as new.
+    /// </summary>
+    internal static readonly TimeSpan DestinationLifetime = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, Lazy<PooledDestination>> _destinations = new(StringComparer.OrdinalIgnoreCase);
     private readonly Func<SmtpDestination, PooledDestination> _create;
     private readonly SmtpRelaySettings _settings;
     private readonly MxResolver _resolver;
     private readonly ILogger _logger;
     private readonly MtaStsResolver? _sts;
+    private readonly ITimer? _evictor;
+    private int _openedByEvicted;
 
-    internal MxRelay(SmtpRelaySettings settings, MxResolver resolver, Func<SmtpDestination, PooledDestination> create, ILogger logger, MtaStsResolver? sts = null)
+    internal MxRelay(SmtpRelaySettings settings, MxResolver resolver, Func<SmtpDestination, PooledDestination> create, ILogger logger, MtaStsResolver? sts = null, TimeProvider? time = null)
     {
         _settings = settings;
         _resolver = resolver;
         _create = create;
         _logger = logger;
         _sts = sts;
+        _evictor = time?.CreateTimer(static s => _ = ((MxRelay)s!).EvictQuietlyAsync(), this, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
-    /// <summary>Sessions opened so far, over every destination.</summary>
-    public int ConnectionsOpened => _destinations.Values.Where(d => d.IsValueCreated).Sum(d => d.Value.ConnectionsOpened);
+    /// <summary>Sessions opened so far, over every destination (evicted ones included).</summary>
+    public int ConnectionsOpened => Volatile.Read(ref _openedByEvicted) + _destinations.Values.Where(d => d.IsValueCreated).Sum(d => d.Value.ConnectionsOpened);
 
     /// <summary>The destinations (<c>host:port</c>) that have a pool.</summary>
     public IReadOnlyCollection<string> Destinations => _destinations.Keys.ToList();
@@ -87,9 +98,51 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
         return new RelayResult(merged, remotes.Count == 0 ? null : string.Join(", ", remotes));
     }
 
+    /// <summary>
+    /// Drops the destinations unused for <see cref="DestinationLifetime"/> that hold no session
+    /// (runs every minute). Returns how many were dropped.
+    /// </summary>
+    internal async Task<int> EvictUnusedAsync()
+    {
+        int evicted = 0;
+        foreach (var (key, lazy) in _destinations)
+        {
+            if (!lazy.IsValueCreated || !lazy.Value.TryRetire(DestinationLifetime))
+            {
+                continue;
+            }
+            // A delivery that looks it up meanwhile finds it retired and makes a new one.
+            _destinations.TryRemove(new KeyValuePair<string, Lazy<PooledDestination>>(key, lazy));
+            Interlocked.Add(ref _openedByEvicted, lazy.Value.ConnectionsOpened);
+            await lazy.Value.DisposeAsync().ConfigureAwait(false);
+            evicted++;
+        }
+        if (evicted > 0)
+        {
+            _logger.LogDebug("Dropped {Count} unused exchanger pool(s)", evicted);
+        }
+        return evicted;
+    }
+
+    private async Task EvictQuietlyAsync()
+    {
+        try
+        {
+            await EvictUnusedAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Dropping unused exchanger pools failed");
+        }
+    }
+
     /// <summary>Closes every destination's idle sessions (QUIT).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_evictor is not null)
+        {
+            await _evictor.DisposeAsync().ConfigureAwait(false);
+        }
         foreach (var destination in _destinations.Values.Where(d => d.IsValueCreated))
         {
             await destination.Value.DisposeAsync().ConfigureAwait(false);
@@ -117,8 +170,15 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
         DestinationResult last = default;
         foreach (var candidate in candidates)
         {
-            var destination = _destinations.GetOrAdd(candidate.PoolKey, _ => new Lazy<PooledDestination>(() => _create(candidate))).Value;
-            last = await destination.DeliverAsync(envelope, cancellationToken).ConfigureAwait(false);
+            var destination = Enter(candidate);
+            try
+            {
+                last = await destination.DeliverAsync(envelope, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                destination.Exit();
+            }
             // RFC 5321 §5.1: when an exchanger cannot be reached or will not serve now (4xx
             // before the transaction), try the next one in the same attempt. A transaction that
             // started, or a 5xx greeting, decides the attempt.
@@ -130,6 +190,20 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
                 candidate.Remote, domain, last.Result.Recipients[0].Reply);
         }
         return last.Result;
+    }
+
+    /// <summary>The destination's pool, entered for one delivery (a retired one is replaced).</summary>
+    private PooledDestination Enter(SmtpDestination candidate)
+    {
+        while (true)
+        {
+            var lazy = _destinations.GetOrAdd(candidate.PoolKey, _ => new Lazy<PooledDestination>(() => _create(candidate)));
+            if (lazy.Value.TryEnter())
+            {
+                return lazy.Value;
+            }
+            _destinations.TryRemove(new KeyValuePair<string, Lazy<PooledDestination>>(candidate.PoolKey, lazy));
+        }
     }
 
     /// <summary>The destinations to try for <paramref name="domain"/>, in order, or the reply that ends the attempt.</summary>

@@ -16,11 +16,18 @@ internal sealed class PooledDestination : IAsyncDisposable
     private readonly SmtpConnectionPool _pool;
     private readonly ILogger _logger;
     private readonly int _maxStale;
+    private readonly TimeProvider _time;
+    private readonly Lock _useLock = new();
+    private int _inUse;
+    private long _lastUsed;
+    private bool _retired;
 
     public PooledDestination(SmtpConnector connector, SmtpRelaySettings settings, TimeProvider time, ILogger logger)
     {
         Remote = connector.Remote;
         _logger = logger;
+        _time = time;
+        _lastUsed = time.GetTimestamp();
         _pool = new SmtpConnectionPool(connector.OpenAsync, settings.ConcurrentConnections, settings.IdleTimeout, time);
         _maxStale = settings.ConcurrentConnections + 1;
     }
@@ -33,6 +40,51 @@ internal sealed class PooledDestination : IAsyncDisposable
 
     /// <summary>Idle sessions kept for reuse.</summary>
     public int IdleCount => _pool.IdleCount;
+
+    /// <summary>
+    /// Marks a delivery as starting; false when the destination was retired (take a new one).
+    /// Every true must be followed by <see cref="Exit"/>.
+    /// </summary>
+    public bool TryEnter()
+    {
+        lock (_useLock)
+        {
+            if (_retired)
+            {
+                return false;
+            }
+            _inUse++;
+            return true;
+        }
+    }
+
+    /// <summary>Marks a delivery begun with <see cref="TryEnter"/> as finished.</summary>
+    public void Exit()
+    {
+        lock (_useLock)
+        {
+            _inUse--;
+            _lastUsed = _time.GetTimestamp();
+        }
+    }
+
+    /// <summary>
+    /// Retires the destination when no delivery used it for <paramref name="unused"/> and it keeps
+    /// no idle session; a retired destination takes no more deliveries and can be disposed. True
+    /// only for the call that retired it.
+    /// </summary>
+    public bool TryRetire(TimeSpan unused)
+    {
+        lock (_useLock)
+        {
+            if (_retired || _inUse > 0 || _pool.IdleCount > 0 || _time.GetElapsedTime(_lastUsed) < unused)
+            {
+                return false;
+            }
+            _retired = true;
+            return true;
+        }
+    }
 
     /// <summary>Sends <paramref name="envelope"/> (every one of its recipients) in one transaction.</summary>
     public async Task<DestinationResult> DeliverAsync(Envelope envelope, CancellationToken cancellationToken)

@@ -99,7 +99,8 @@ public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
                 resolver,
                 destination => new PooledDestination(new SmtpConnector(settings, destination, clientOptions, cas, mxLogger), settings, context.Time, mxLogger),
                 mxLogger,
-                sts);
+                sts,
+                context.Time);
         }
         var logger = context.Loggers.CreateLogger(typeof(SmtpRelay).FullName!);
         var connector = new SmtpConnector(settings, new SmtpDestination(settings.Host, settings.Port), clientOptions, cas, logger);

@@ -276,4 +276,62 @@ public sealed class MxRelayTests
             }
         }
     }
+
+    [Fact]
+    public async Task AttemptAsync_ExchangerUnusedForLong_PoolDroppedAndMadeAgainWhenNeeded()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var dns = await LocalDnsServer.StartAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var relay = (MxRelay)CreateMx(dns.Server, 25, time, ("idle_timeout", 1), ("force_mx", new (string, object)[] { ("far.test", $"127.0.0.1:{sink.Port}") }));
+        string key = $"127.0.0.1:{sink.Port}";
+
+        Assert.True((await relay.AttemptAsync(Envelope(Message, "user@far.test"), 0, CancellationToken.None)).AllDelivered);
+        Assert.Contains(key, relay.Destinations);
+        // The idle session closes after idle_timeout; the pool stays while recently used.
+        time.Advance(TimeSpan.FromSeconds(2));
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Contains(key, relay.Destinations);
+        time.Advance(TimeSpan.FromMinutes(6));
+        Assert.DoesNotContain(key, relay.Destinations);
+
+        // The exchanger is needed again: a new pool, a new connection, the mail goes through.
+        Assert.True((await relay.AttemptAsync(Envelope(Message, "user@far.test"), 0, CancellationToken.None)).AllDelivered);
+        Assert.Equal(2, relay.ConnectionsOpened);
+        await DisposeAsync(relay);
+
+        Assert.Equal(2, (await sink.WaitForMessagesAsync(2)).Count);
+    }
+
+    [Fact]
+    public async Task EvictUnusedAsync_DeliveryInProgress_KeepsThePool()
+    {
+        await using var server = StartMany(
+        [
+            Send("220 mx ESMTP\r\n"), Expect("EHLO testhost.example\r\n"), Send("250-mx\r\n250 PIPELINING\r\n"),
+            Expect("MAIL FROM:<sender@x.test>\r\nRCPT TO:<user@slow.test>\r\nDATA\r\n"),
+            Send("250 ok\r\n250 ok\r\n354 go\r\n"), Expect(Message + ".\r\n"), Hang(),
+        ]);
+        await using var dns = await LocalDnsServer.StartAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        // Timeouts far beyond the clock's jump, so only the eviction is tested.
+        var relay = (MxRelay)CreateMx(dns.Server, 25, time, ("connect_timeout", 3600), ("command_timeout", 3600), ("data_timeout", 3600),
+            ("force_mx", new (string, object)[] { ("slow.test", $"127.0.0.1:{server.Port}") }));
+        string key = $"127.0.0.1:{server.Port}";
+        using var cancel = new CancellationTokenSource();
+
+        var attempt = relay.AttemptAsync(Envelope(Message, "user@slow.test"), 0, cancel.Token).AsTask();
+        await server.Hanging;
+        // Long unused by the clock, but a delivery waits for its final reply: the pool stays.
+        time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(0, await relay.EvictUnusedAsync());
+        Assert.Contains(key, relay.Destinations);
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => attempt);
+        // Just used: still kept.
+        Assert.Equal(0, await relay.EvictUnusedAsync());
+        Assert.Contains(key, relay.Destinations);
+        await DisposeAsync(relay);
+    }
 }
