@@ -76,6 +76,7 @@ public sealed class QueueAdminTests
 
         (exit, stdout, stderr) = await AdminServer.RunAsync("queue", "-c", conf, "release", ids[0]);
         Assert.True(exit == 0, stderr);
+        Assert.Contains("released, due now", stdout);
         await server.WaitListAsync(l => Attempts(Find(l, ids[0])!) == 2 && Text(Find(l, ids[0])!, "state") == "queued", "released message attempted");
 
         (exit, stdout, stderr) = await AdminServer.RunAsync("queue", "-c", conf, "delete", ids[1]);
@@ -100,6 +101,11 @@ public sealed class QueueAdminTests
         (exit, _, stderr) = await AdminServer.RunAsync("queue", "-c", conf, "delete", "0123456789abcdef0123456789abcdef");
         Assert.Equal(1, exit);
         Assert.Contains("no such message", stderr);
+
+        // Released although not held: made due all the same, and the reply says so.
+        (exit, stdout, stderr) = await AdminServer.RunAsync("queue", "-c", conf, "release", ids[0]);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("was not held; due now", stdout);
     }
 
     [Fact]

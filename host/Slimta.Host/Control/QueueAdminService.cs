@@ -106,7 +106,7 @@ public sealed class QueueAdminService
         }
 
         var id = request.Id ?? throw new QueueAdminException($"{request.Command} needs a queue id");
-        var (owner, _) = await FindAsync(id, request.Queue, cancellationToken).ConfigureAwait(false);
+        var (owner, found) = await FindAsync(id, request.Queue, cancellationToken).ConfigureAwait(false);
         switch (request.Command)
         {
             case "show":
@@ -123,7 +123,8 @@ public sealed class QueueAdminService
                 break;
             case "release":
                 await write(ControlJson.Message(await owner.ReleaseAsync(id, cancellationToken).ConfigureAwait(false), details: false)).ConfigureAwait(false);
-                await write(ControlJson.Ok($"{id}: released, due now", 1)).ConfigureAwait(false);
+                // Releasing a message that was not held makes it due now all the same; say which it was.
+                await write(ControlJson.Ok(found.State == "held" ? $"{id}: released, due now" : $"{id}: was not held; due now", 1)).ConfigureAwait(false);
                 break;
             case "hold":
                 await write(ControlJson.Message(await owner.HoldAsync(id, cancellationToken).ConfigureAwait(false), details: false)).ConfigureAwait(false);
