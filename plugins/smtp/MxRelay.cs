@@ -21,9 +21,9 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
 {
     /// <summary>
     /// How long a destination (one exchanger's pool and circuit breaker) is kept after its last
-    /// delivery once it holds no session. A relay that meets thousands of exchangers must not keep
-    /// a pool and its idle timer for each forever; ten minutes is far beyond any idle session
-    /// (<c>idle_timeout</c>) and circuit-breaker break, so an evicted exchanger comes back as new.
+    /// delivery once it holds no session, at least: a relay that meets thousands of exchangers must
+    /// not keep a pool and its idle timer for each forever. A circuit breaker configured for longer
+    /// keeps its destination that long, so an open breaker is never forgotten early.
     /// </summary>
     internal static readonly TimeSpan DestinationLifetime = TimeSpan.FromMinutes(10);
 
@@ -34,7 +34,11 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly MtaStsResolver? _sts;
     private readonly ITimer? _evictor;
+    private readonly TimeSpan _lifetime;
     private int _openedByEvicted;
+    private int _created;
+    private readonly Lock _evictionLock = new();
+    private Task _evicting = Task.CompletedTask;
 
     internal MxRelay(SmtpRelaySettings settings, MxResolver resolver, Func<SmtpDestination, PooledDestination> create, ILogger logger, MtaStsResolver? sts = null, TimeProvider? time = null)
     {
@@ -43,8 +47,12 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
         _create = create;
         _logger = logger;
         _sts = sts;
-        _evictor = time?.CreateTimer(static s => _ = ((MxRelay)s!).EvictQuietlyAsync(), this, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _lifetime = settings.CircuitBreaker.Duration > DestinationLifetime ? settings.CircuitBreaker.Duration : DestinationLifetime;
+        _evictor = time?.CreateTimer(static s => ((MxRelay)s!).StartEviction(), this, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
+
+    /// <summary>Destinations (pools) made so far, including those evicted since.</summary>
+    internal int DestinationsCreated => Volatile.Read(ref _created);
 
     /// <summary>Sessions opened so far, over every destination (evicted ones included).</summary>
     public int ConnectionsOpened => Volatile.Read(ref _openedByEvicted) + _destinations.Values.Where(d => d.IsValueCreated).Sum(d => d.Value.ConnectionsOpened);
@@ -99,21 +107,22 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
     }
 
     /// <summary>
-    /// Drops the destinations unused for <see cref="DestinationLifetime"/> that hold no session
-    /// (runs every minute). Returns how many were dropped.
+    /// Drops the destinations unused for <see cref="DestinationLifetime"/> (or the circuit
+    /// breaker's duration when longer) that hold no session (runs every minute). Returns how many
+    /// were dropped.
     /// </summary>
     internal async Task<int> EvictUnusedAsync()
     {
         int evicted = 0;
         foreach (var (key, lazy) in _destinations)
         {
-            if (!lazy.IsValueCreated || !lazy.Value.TryRetire(DestinationLifetime))
+            if (!lazy.IsValueCreated || !lazy.Value.TryRetire(_lifetime))
             {
                 continue;
             }
             // A delivery that looks it up meanwhile finds it retired and makes a new one.
-            _destinations.TryRemove(new KeyValuePair<string, Lazy<PooledDestination>>(key, lazy));
             Interlocked.Add(ref _openedByEvicted, lazy.Value.ConnectionsOpened);
+            _destinations.TryRemove(new KeyValuePair<string, Lazy<PooledDestination>>(key, lazy));
             await lazy.Value.DisposeAsync().ConfigureAwait(false);
             evicted++;
         }
@@ -122,6 +131,18 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
             _logger.LogDebug("Dropped {Count} unused exchanger pool(s)", evicted);
         }
         return evicted;
+    }
+
+    private void StartEviction()
+    {
+        lock (_evictionLock)
+        {
+            // One pass at a time; DisposeAsync waits for the last one.
+            if (_evicting.IsCompleted)
+            {
+                _evicting = EvictQuietlyAsync();
+            }
+        }
     }
 
     private async Task EvictQuietlyAsync()
@@ -143,6 +164,12 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
         {
             await _evictor.DisposeAsync().ConfigureAwait(false);
         }
+        Task evicting;
+        lock (_evictionLock)
+        {
+            evicting = _evicting;
+        }
+        await evicting.ConfigureAwait(false);
         foreach (var destination in _destinations.Values.Where(d => d.IsValueCreated))
         {
             await destination.Value.DisposeAsync().ConfigureAwait(false);
@@ -197,7 +224,11 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
     {
         while (true)
         {
-            var lazy = _destinations.GetOrAdd(candidate.PoolKey, _ => new Lazy<PooledDestination>(() => _create(candidate)));
+            var lazy = _destinations.GetOrAdd(candidate.PoolKey, _ => new Lazy<PooledDestination>(() =>
+            {
+                Interlocked.Increment(ref _created);
+                return _create(candidate);
+            }));
             if (lazy.Value.TryEnter())
             {
                 return lazy.Value;

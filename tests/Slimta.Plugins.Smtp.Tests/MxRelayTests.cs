@@ -298,6 +298,7 @@ public sealed class MxRelayTests
         // The exchanger is needed again: a new pool, a new connection, the mail goes through.
         Assert.True((await relay.AttemptAsync(Envelope(Message, "user@far.test"), 0, CancellationToken.None)).AllDelivered);
         Assert.Equal(2, relay.ConnectionsOpened);
+        Assert.Equal(2, relay.DestinationsCreated);
         await DisposeAsync(relay);
 
         Assert.Equal(2, (await sink.WaitForMessagesAsync(2)).Count);
@@ -332,6 +333,35 @@ public sealed class MxRelayTests
         // Just used: still kept.
         Assert.Equal(0, await relay.EvictUnusedAsync());
         Assert.Contains(key, relay.Destinations);
+        await DisposeAsync(relay);
+    }
+
+    [Theory]
+    [InlineData("idle_timeout")]
+    [InlineData("circuit_breaker")]
+    public async Task EvictUnusedAsync_IdleSessionOrLongBreaker_KeepsThePool(string keeper)
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var dns = await LocalDnsServer.StartAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        (string, object)[] extra = keeper == "idle_timeout"
+            ? [("idle_timeout", 3600)]   // the session stays idle in the pool for an hour
+            : [("idle_timeout", 1), ("circuit_breaker", new (string, object)[] { ("duration", 3600) })];
+        var relay = (MxRelay)CreateMx(dns.Server, 25, time, [.. extra, ("force_mx", new (string, object)[] { ("far.test", $"127.0.0.1:{sink.Port}") })]);
+        string key = $"127.0.0.1:{sink.Port}";
+
+        Assert.True((await relay.AttemptAsync(Envelope(Message, "user@far.test"), 0, CancellationToken.None)).AllDelivered);
+        time.Advance(TimeSpan.FromSeconds(2));
+        time.Advance(TimeSpan.FromMinutes(11));
+
+        Assert.Equal(0, await relay.EvictUnusedAsync());
+        Assert.Contains(key, relay.Destinations);
+        if (keeper == "circuit_breaker")
+        {
+            // Kept as long as the breaker's duration, then dropped.
+            time.Advance(TimeSpan.FromMinutes(50));
+            Assert.DoesNotContain(key, relay.Destinations);
+        }
         await DisposeAsync(relay);
     }
 }
