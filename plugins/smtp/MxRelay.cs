@@ -175,7 +175,10 @@ public sealed class MxRelay : IRelay, IAsyncDisposable
             await destination.Value.DisposeAsync().ConfigureAwait(false);
         }
         _destinations.Clear();
-        _sts?.Dispose();
+        if (_sts is not null)
+        {
+            await _sts.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static Envelope SubEnvelope(Envelope envelope, List<int> indexes)

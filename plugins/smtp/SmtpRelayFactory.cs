@@ -92,7 +92,12 @@ public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
                         throw new ConfigException(ConfigNode.Combine(options.PathOf("mta_sts"), "ca_file"), $"cannot read CA certificates from '{path}': {e.Message}", options.Map.Location, e);
                     }
                 }
-                sts = new MtaStsResolver(settings.MtaSts, resolver, stsCas, context.Time, mxLogger);
+                var cacheFile = settings.MtaSts.CacheFile is { } file ? context.ResolvePath(file) : null;
+                if (cacheFile is not null && Path.GetDirectoryName(Path.GetFullPath(cacheFile)) is { } cacheDir && !Directory.Exists(cacheDir))
+                {
+                    throw new ConfigException(ConfigNode.Combine(options.PathOf("mta_sts"), "cache_file"), $"the directory '{cacheDir}' does not exist", options.Map.Location);
+                }
+                sts = new MtaStsResolver(settings.MtaSts, resolver, stsCas, context.Time, mxLogger, cacheFile);
             }
             return new MxRelay(
                 settings,

@@ -241,4 +241,62 @@ public sealed class MxRelayMtaStsTests : IDisposable
         error = Assert.Throws<ConfigException>(() => new SmtpRelayFactory(lmtp: false).Validate(Options(("host", "h"), ("mta_sts", true))));
         Assert.Equal("relay.out.mta_sts", error.KeyPath);
     }
+
+    private IRelay CreateWithCache(LocalDnsServer dns, int smtpPort, MtaStsTestServer https, string cacheFile) =>
+        CreateMx(dns.Server, smtpPort, null,
+            ("idle_timeout", 0),
+            ("tls", new (string, object)[] { ("ca_file", _caFile) }),
+            ("mta_sts", new (string, object)[] { ("https_port", https.Port), ("ca_file", _caFile), ("cache_file", cacheFile) }));
+
+    [Fact]
+    public async Task AttemptAsync_CacheFile_PolicyKeptAcrossRestart()
+    {
+        await using var https = MtaStsTestServer.Start("mta-sts.sts.test", Policy("enforce", "good.sts.test"));
+        using var goodCertificate = MtaStsTestServer.ServerCertificate("good.sts.test");
+        await using var server = StartMany(Delivering(goodCertificate), Delivering(goodCertificate));
+        await using var dns = await DnsAsync();
+        var cacheFile = System.IO.Path.Combine(TestPaths.NewTempDir("mta-sts-cache"), "mta-sts.json");
+
+        var first = CreateWithCache(dns, server.Port, https, cacheFile);
+        Assert.True((await first.AttemptAsync(Envelope(Message, "rcpt@sts.test"), 0, CancellationToken.None)).AllDelivered);
+        await DisposeAsync(first);
+        Assert.Contains("\"domain\": \"sts.test\"", await File.ReadAllTextAsync(cacheFile));
+
+        // A new relay (a restart) knows the policy from the file: the same record id needs no fetch,
+        // and the policy is enforced (only good.sts.test, verified TLS) from the first message.
+        var second = CreateWithCache(dns, server.Port, https, cacheFile);
+        Assert.True((await second.AttemptAsync(Envelope(Message, "rcpt@sts.test"), 0, CancellationToken.None)).AllDelivered);
+        await DisposeAsync(second);
+
+        Assert.Equal(1, https.Requests);
+        await server.Completion;
+    }
+
+    [Fact]
+    public async Task AttemptAsync_CacheFileDamaged_IgnoredAndRewritten()
+    {
+        await using var https = MtaStsTestServer.Start("mta-sts.sts.test", Policy("enforce", "good.sts.test"));
+        using var goodCertificate = MtaStsTestServer.ServerCertificate("good.sts.test");
+        await using var server = Start(Delivering(goodCertificate));
+        await using var dns = await DnsAsync();
+        var cacheFile = System.IO.Path.Combine(TestPaths.NewTempDir("mta-sts-cache"), "mta-sts.json");
+        await File.WriteAllTextAsync(cacheFile, "{ not json");
+
+        var relay = CreateWithCache(dns, server.Port, https, cacheFile);
+        Assert.True((await relay.AttemptAsync(Envelope(Message, "rcpt@sts.test"), 0, CancellationToken.None)).AllDelivered);
+        await DisposeAsync(relay);
+
+        Assert.Equal(1, https.Requests);
+        using var document = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(cacheFile));
+        Assert.Equal("enforce", document.RootElement.GetProperty("policies")[0].GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public void Create_CacheFileInMissingDirectory_ErrorNamesTheKey()
+    {
+        var missing = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid().ToString("N"), "mta-sts.json");
+        var error = Assert.Throws<ConfigException>(() => { CreateMx("127.0.0.1:53", 25, null, ("mta_sts", new (string, object)[] { ("cache_file", missing) })); });
+
+        Assert.Equal("relay.out.mta_sts.cache_file", error.KeyPath);
+    }
 }

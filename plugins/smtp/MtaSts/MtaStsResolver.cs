@@ -18,22 +18,34 @@ namespace Slimta.Plugins.Smtp.MtaSts;
 /// record is missing or a fetch fails, a cached policy that has not expired still applies (§5.1);
 /// without one the domain has no policy. Names are resolved with the relay's own resolver.
 /// </summary>
-internal sealed class MtaStsResolver : IDisposable
+internal sealed class MtaStsResolver : IAsyncDisposable
 {
     private const int MaxPolicyBytes = 64 * 1024;
     private readonly ConcurrentDictionary<string, (string Id, MtaStsPolicy Policy, DateTimeOffset Expires)> _cache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly MtaStsCacheFile? _file;
+    private readonly Lock _savingLock = new();
+    private Task _saving = Task.CompletedTask;
     private readonly MxResolver _dns;
     private readonly MtaStsSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpClient _http;
 
-    public MtaStsResolver(MtaStsSettings settings, MxResolver dns, X509Certificate2Collection? cas, TimeProvider time, ILogger logger)
+    /// <summary>A resolver; with <paramref name="cacheFile"/> (<c>mta_sts.cache_file</c>, resolved) the policies seen are kept across restarts.</summary>
+    public MtaStsResolver(MtaStsSettings settings, MxResolver dns, X509Certificate2Collection? cas, TimeProvider time, ILogger logger, string? cacheFile = null)
     {
         _settings = settings;
         _dns = dns;
         _time = time;
         _logger = logger;
+        if (cacheFile is not null)
+        {
+            _file = new MtaStsCacheFile(cacheFile, logger);
+            foreach (var entry in _file.Load(time.GetUtcNow()))
+            {
+                _cache[entry.Domain] = (entry.Id, entry.Policy, entry.Expires);
+            }
+        }
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -73,12 +85,50 @@ internal sealed class MtaStsResolver : IDisposable
             return cached.Policy;
         }
         _cache[domain] = (id, policy, now + policy.MaxAge);
+        Save();
         _logger.LogInformation("MTA-STS policy of {Domain}: mode {Mode}, mx {Mx}, max_age {MaxAge}s (id {PolicyId})",
             domain, policy.Mode.ToString().ToLowerInvariant(), string.Join(' ', policy.Mx), (long)policy.MaxAge.TotalSeconds, id);
         return policy;
     }
 
-    public void Dispose() => _http.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        Task saving;
+        lock (_savingLock)
+        {
+            saving = _saving;
+        }
+        await saving.ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the cache file after a new policy, off the delivery's thread; one write at a time, in order.</summary>
+    private void Save()
+    {
+        if (_file is null)
+        {
+            return;
+        }
+        lock (_savingLock)
+        {
+            var previous = _saving;
+            _saving = Task.Run(async () =>
+            {
+                await previous.ConfigureAwait(false);
+                try
+                {
+                    var now = _time.GetUtcNow();
+                    var entries = _cache.Select(e => new MtaStsCacheEntry(e.Key, e.Value.Id, e.Value.Policy, e.Value.Expires)).ToList();
+                    await _file.SaveAsync(entries, now, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The policy still applies from memory; only a restart would forget it.
+                    _logger.LogWarning("MTA-STS cache could not be written: {Error}", e.Message);
+                }
+            });
+        }
+    }
 
     private static string? Id(string record)
     {
