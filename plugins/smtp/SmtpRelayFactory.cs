@@ -97,6 +97,10 @@ public sealed class SmtpRelayFactory : IComponentFactory<IRelay>
                 {
                     throw new ConfigException(ConfigNode.Combine(options.PathOf("mta_sts"), "cache_file"), $"the directory '{cacheDir}' does not exist", options.Map.Location);
                 }
+                if (cacheFile is not null && Directory.Exists(cacheFile))
+                {
+                    throw new ConfigException(ConfigNode.Combine(options.PathOf("mta_sts"), "cache_file"), $"'{cacheFile}' is a directory; name a file in it", options.Map.Location);
+                }
                 sts = new MtaStsResolver(settings.MtaSts, resolver, stsCas, context.Time, mxLogger, cacheFile);
             }
             return new MxRelay(

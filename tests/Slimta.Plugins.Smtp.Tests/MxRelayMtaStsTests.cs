@@ -299,4 +299,58 @@ public sealed class MxRelayMtaStsTests : IDisposable
 
         Assert.Equal("relay.out.mta_sts.cache_file", error.KeyPath);
     }
+
+    [Fact]
+    public async Task AttemptAsync_CachedPolicyAfterRestartWithFetchBlocked_StillEnforced()
+    {
+        var cacheFile = System.IO.Path.Combine(TestPaths.NewTempDir("mta-sts-cache"), "mta-sts.json");
+        await using var server = Start(Close());
+        await using (var https = MtaStsTestServer.Start("mta-sts.sts.test", Policy("enforce", "mx.elsewhere.test")))
+        await using (var dns = await DnsAsync())
+        {
+            var first = CreateWithCache(dns, server.Port, https, cacheFile);
+            var refused = Assert.Single((await first.AttemptAsync(Envelope(Message, "rcpt@sts.test"), 0, CancellationToken.None)).Recipients);
+            await DisposeAsync(first);
+            Assert.Contains("matches its MTA-STS policy", refused.Reply.Text);
+        }
+
+        // After a restart an attacker hides the TXT record and blocks the policy server: the
+        // policy from the file still applies, so nothing goes to an exchanger it does not list.
+        await using var blockedHttps = MtaStsTestServer.Start("mta-sts.sts.test", "not a policy");
+        await using var strippedDns = await LocalDnsServer.StartAsync(
+            LocalDnsServer.Mx("sts.test", "bad.sts.test", 10), LocalDnsServer.Host("bad.sts.test", "127.0.0.1"));
+        var second = CreateWithCache(strippedDns, server.Port, blockedHttps, cacheFile);
+        var result = Assert.Single((await second.AttemptAsync(Envelope(Message, "rcpt@sts.test"), 0, CancellationToken.None)).Recipients);
+        await DisposeAsync(second);
+
+        Assert.Equal(DeliveryOutcome.TransientFailure, result.Outcome);
+        Assert.Contains("matches its MTA-STS policy", result.Reply.Text);
+        Assert.Equal(0, server.Connections);
+    }
+
+    [Fact]
+    public void Load_EditedOrOddEntries_OnlyValidOnesKept()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var path = System.IO.Path.Combine(TestPaths.NewTempDir("mta-sts-cache"), "mta-sts.json");
+        string Entry(string domain, string mode, string mx, DateTimeOffset expires) =>
+            $$"""{"domain": {{domain}}, "id": "1", "mode": "{{mode}}", "mx": {{mx}}, "max_age": 86400, "expires": "{{expires:O}}"}""";
+        File.WriteAllText(path, "{\"policies\": [" + string.Join(",",
+            Entry("\"good.test\"", "enforce", "[\"mx.good.test\"]", now.AddDays(1)),
+            Entry("\"numeric.test\"", "7", "[\"mx.test\"]", now.AddDays(1)),
+            Entry("\"list.test\"", "testing, enforce", "[\"mx.test\"]", now.AddDays(1)),
+            Entry("\"nullmx.test\"", "enforce", "[null]", now.AddDays(1)),
+            Entry("\"nomx.test\"", "enforce", "[]", now.AddDays(1)),
+            Entry("null", "enforce", "[\"mx.test\"]", now.AddDays(1)),
+            Entry("\"expired.test\"", "enforce", "[\"mx.test\"]", now.AddDays(-1)),
+            Entry("\"far.test\"", "testing", "[\"mx.far.test\"]", now.AddYears(70))) + "]}");
+        var file = new MtaStsCacheFile(path, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        var entries = file.Load(now);
+
+        Assert.Equal(["good.test", "far.test"], entries.Select(e => e.Domain));
+        Assert.True(entries[1].Expires <= now + TimeSpan.FromSeconds(MtaStsPolicy.MaxAgeLimit));
+        File.WriteAllText(path, "[1, 2]");
+        Assert.Empty(file.Load(now));
+    }
 }

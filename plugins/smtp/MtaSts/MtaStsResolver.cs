@@ -25,6 +25,7 @@ internal sealed class MtaStsResolver : IAsyncDisposable
     private readonly MtaStsCacheFile? _file;
     private readonly Lock _savingLock = new();
     private Task _saving = Task.CompletedTask;
+    private bool _savePending;
     private readonly MxResolver _dns;
     private readonly MtaStsSettings _settings;
     private readonly TimeProvider _time;
@@ -102,7 +103,10 @@ internal sealed class MtaStsResolver : IAsyncDisposable
         await saving.ConfigureAwait(false);
     }
 
-    /// <summary>Writes the cache file after a new policy, off the delivery's thread; one write at a time, in order.</summary>
+    /// <summary>
+    /// Writes the cache file after a new policy, off the delivery's thread, one write at a time; a
+    /// write already waiting to start takes the newest state anyway, so no second one is queued.
+    /// </summary>
     private void Save()
     {
         if (_file is null)
@@ -111,17 +115,25 @@ internal sealed class MtaStsResolver : IAsyncDisposable
         }
         lock (_savingLock)
         {
+            if (_savePending)
+            {
+                return;
+            }
+            _savePending = true;
             var previous = _saving;
             _saving = Task.Run(async () =>
             {
-                await previous.ConfigureAwait(false);
                 try
                 {
-                    var now = _time.GetUtcNow();
+                    await previous.ConfigureAwait(false);
+                    lock (_savingLock)
+                    {
+                        _savePending = false;
+                    }
                     var entries = _cache.Select(e => new MtaStsCacheEntry(e.Key, e.Value.Id, e.Value.Policy, e.Value.Expires)).ToList();
-                    await _file.SaveAsync(entries, now, CancellationToken.None).ConfigureAwait(false);
+                    await _file.SaveAsync(entries, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (Exception e)
                 {
                     // The policy still applies from memory; only a restart would forget it.
                     _logger.LogWarning("MTA-STS cache could not be written: {Error}", e.Message);
