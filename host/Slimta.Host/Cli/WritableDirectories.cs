@@ -28,18 +28,19 @@ internal static class WritableDirectories
         {
             return;
         }
-        foreach (var (keyPath, directory) in Of(config))
+        foreach (var (keyPath, directory, consequence) in Of(config))
         {
             if (Directory.Exists(directory) && !Posix.CanWriteDirectory(directory))
             {
-                throw new ConfigException(keyPath, $"'{directory}' is not writable by {who}, which the server runs as after dropping root: every message would be refused; give the directory and its subdirectories to that user (chown -R {owner} '{directory}')");
+                throw new ConfigException(keyPath, $"'{directory}' is not writable by {who}, which the server runs as after dropping root: {consequence}; give the directory and its subdirectories to that user (chown -R {owner} '{directory}')");
             }
         }
     }
 
-    /// <summary>The directories and the key path that names each.</summary>
-    public static IEnumerable<(string KeyPath, string Directory)> Of(SlimtaConfig config)
+    /// <summary>The directories, the key path that names each, and what an unwritable one would cause.</summary>
+    public static IEnumerable<(string KeyPath, string Directory, string Consequence)> Of(SlimtaConfig config)
     {
+        const string Refused = "every message would be refused";
         foreach (var queue in config.Queues.Values)
         {
             foreach (var key in queue.Options.Map.Keys)
@@ -49,19 +50,28 @@ internal static class WritableDirectories
                     continue;
                 }
                 var full = Path.GetFullPath(value, config.Directory);
-                yield return (queue.Options.PathOf(key), full);
+                yield return (queue.Options.PathOf(key), full, Refused);
                 if (key == "envelope_dir" && queue.Type == "disk")
                 {
                     // The disk spool's defaults for tmp_dir and quarantine_dir.
                     if (!queue.Options.Has("tmp_dir"))
                     {
-                        yield return (queue.Options.PathOf("tmp_dir"), Path.Combine(full, "tmp"));
+                        yield return (queue.Options.PathOf("tmp_dir"), Path.Combine(full, "tmp"), Refused);
                     }
                     if (!queue.Options.Has("quarantine_dir"))
                     {
-                        yield return (queue.Options.PathOf("quarantine_dir"), Path.Combine(full, "quarantine"));
+                        yield return (queue.Options.PathOf("quarantine_dir"), Path.Combine(full, "quarantine"), Refused);
                     }
                 }
+            }
+        }
+        // The mx relay's MTA-STS cache file is written after every new policy.
+        foreach (var relay in config.Relays.Values)
+        {
+            if (relay.Options.Map["mta_sts"] is ConfigMap && relay.Options.GetSection("mta_sts") is { } sts && sts.GetString("cache_file") is { Length: > 0 } file
+                && Path.GetDirectoryName(Path.GetFullPath(file, config.Directory)) is { } directory)
+            {
+                yield return (ConfigNode.Combine(relay.Options.PathOf("mta_sts"), "cache_file"), directory, "no MTA-STS policy would be kept across restarts");
             }
         }
     }
