@@ -735,12 +735,10 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
             return null;
         }
 
-        var recipients = new List<string>(pending.Count);
-        foreach (int i in pending)
-        {
-            recipients.Add(original.Recipients[i]);
-        }
-        var attempt = original.CopyWithRecipients(recipients);
+        // Usually nobody was delivered yet: the copy takes the recipient list as it is.
+        var attempt = pending.Count == original.Recipients.Count
+            ? original.Copy()
+            : original.CopyWithRecipients(PendingRecipients(original, pending));
         attempt.Id = id;
         int attemptNumber = stored.Attempts + 1;
         _log.Attempt(Name, id, attemptNumber, pending.Count);
@@ -842,6 +840,16 @@ public sealed partial class QueueEngine : IQueue, IAsyncDisposable
             await _storage.SetNextAttemptAsync(id, when, cancellationToken).ConfigureAwait(false);
         }
         return next;
+    }
+
+    private static List<string> PendingRecipients(Envelope original, List<int> pending)
+    {
+        var recipients = new List<string>(pending.Count);
+        foreach (int i in pending)
+        {
+            recipients.Add(original.Recipients[i]);
+        }
+        return recipients;
     }
 
     private async Task<RelayResult> RelayAsync(Envelope attempt, int attempts, CancellationToken cancellationToken)

@@ -206,7 +206,7 @@ internal sealed class SmtpReplyReader
             _status = Encoding.ASCII.GetString(first);
             lineText = rest;
         }
-        else if (_status is not null && first.Length == _status.Length && Encoding.ASCII.GetString(first) == _status)
+        else if (_status is not null && Ascii.Equals(first, _status))
         {
             lineText = rest;
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Slimta.Smtp.Client;
 
@@ -8,6 +7,10 @@ namespace Slimta.Smtp.Tests.Client;
 public sealed class SmtpClientTimeoutTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The one message these tests send: a@x.test to b@y.test, "hello".</summary>
+    private static Task<SmtpTransactionResult> SendHelloAsync(SmtpClient client, bool resetFirst = false) =>
+        client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, resetFirst, CancellationToken.None);
 
     private static async Task<(SmtpClient Client, ScriptedServerStream Stream)> OpenAsync(FakeTimeProvider time)
     {
@@ -32,7 +35,7 @@ public sealed class SmtpClientTimeoutTests
         await using var _ = client;
         stream.Hold = s => s.EndsWith("DATA\r\n", StringComparison.Ordinal);
 
-        var sending = client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, CancellationToken.None);
+        var sending = SendHelloAsync(client);
         await stream.Held.Task;
         // The write's timer fires, but the write completes anyway (the bytes were already on
         // their way): the replies that follow must be read under a fresh timeout, not fail.
@@ -53,7 +56,7 @@ public sealed class SmtpClientTimeoutTests
         stream.Hold = s => s.EndsWith("DATA\r\n", StringComparison.Ordinal);
         stream.HonorCancellation = true;
 
-        var sending = client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, CancellationToken.None);
+        var sending = SendHelloAsync(client);
         var token = await stream.Held.Task;
         Assert.False(token.IsCancellationRequested);
         time.Advance(CommandTimeout - TimeSpan.FromSeconds(1));
@@ -76,7 +79,7 @@ public sealed class SmtpClientTimeoutTests
         await using var _ = client;
         stream.Respond = _ => null;
 
-        var sending = client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, CancellationToken.None);
+        var sending = SendHelloAsync(client);
         time.Advance(CommandTimeout - TimeSpan.FromSeconds(1));
         Assert.False(sending.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(2));
@@ -92,13 +95,13 @@ public sealed class SmtpClientTimeoutTests
         var (client, stream) = await OpenAsync(time);
         await using var _ = client;
         stream.Respond = _ => null;
-        var first = client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, CancellationToken.None);
+        var first = SendHelloAsync(client);
         time.Advance(CommandTimeout + TimeSpan.FromSeconds(1));
         await Assert.ThrowsAsync<SmtpTimeoutException>(() => first);
 
         // A pool hands out a reused session with resetFirst: a broken one is stale, nothing sent.
         await Assert.ThrowsAsync<SmtpStaleSessionException>(
-            () => client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, resetFirst: true, CancellationToken.None));
+            () => SendHelloAsync(client, resetFirst: true));
     }
 
     /// <summary>
@@ -206,7 +209,7 @@ public sealed class SmtpClientTimeoutTests
             }
         };
 
-        var sending = client.SendMessageAsync("a@x.test", ["b@y.test"], "hello\r\n"u8.ToArray(), false, CancellationToken.None);
+        var sending = SendHelloAsync(client);
         await stream.Held.Task;
         time.Advance(CommandTimeout + TimeSpan.FromSeconds(1));
         stream.Release();
