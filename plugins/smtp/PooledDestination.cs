@@ -11,7 +11,7 @@ namespace Slimta.Plugins.Smtp;
 /// permanent); a session lost before the final reply is transient for every recipient; a session
 /// lost after the final reply does not change the result.
 /// </summary>
-internal sealed class PooledDestination : IAsyncDisposable
+internal sealed partial class PooledDestination : IAsyncDisposable
 {
     private readonly SmtpConnectionPool _pool;
     private readonly ILogger _logger;
@@ -21,6 +21,7 @@ internal sealed class PooledDestination : IAsyncDisposable
     private int _inUse;
     private long _lastUsed;
     private bool _retired;
+    private readonly bool _chaining;
 
     public PooledDestination(SmtpConnector connector, SmtpRelaySettings settings, TimeProvider time, ILogger logger)
     {
@@ -28,8 +29,10 @@ internal sealed class PooledDestination : IAsyncDisposable
         _logger = logger;
         _time = time;
         _lastUsed = time.GetTimestamp();
-        _pool = new SmtpConnectionPool(connector.OpenAsync, settings.ConcurrentConnections, settings.IdleTimeout, time);
+        _pool = new SmtpConnectionPool(connector.OpenAsync, settings.IdleTimeout, time);
+        _freeSlots = settings.ConcurrentConnections;
         _maxStale = settings.ConcurrentConnections + 1;
+        _chaining = settings.ChainMessages;
     }
 
     /// <summary><c>host:port</c>.</summary>
@@ -92,17 +95,47 @@ internal sealed class PooledDestination : IAsyncDisposable
         // A reused session whose RSET fails (dropped while idle) is thrown away and the message goes
         // on the next one, or on a new session once the idle ones are used up: nothing was handed
         // over, so this is not a failed attempt. Bounded by the pool size, as every idle session
-        // may have gone stale at once (the next hop restarted).
+        // may have gone stale at once (the next hop restarted). A message sent behind another
+        // whose session failed before its DATA reply is in the same position.
         for (int stale = 0; ; stale++)
         {
-            var session = await _pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            if (session.Client is not { } client)
+            bool lastTry = stale >= _maxStale;
+            SmtpClient? client = null;
+            SmtpClientTransaction? chained = null;
+            bool reused = true;
+            if (Admit(envelope, chainable: !lastTry) is { } waiting)
             {
-                return NoSession(envelope.Recipients.Count, session.Failure!);
+                var handoff = await WaitAsync(waiting, this, cancellationToken).ConfigureAwait(false);
+                switch (handoff.Kind)
+                {
+                    case HandoffKind.Decided:
+                        return handoff.Result!.Value;
+                    case HandoffKind.Retry:
+                        continue;
+                    case HandoffKind.Chained:
+                        client = handoff.Client;
+                        chained = handoff.Transaction;
+                        break;
+                }
             }
+            // From here on this delivery holds a connection slot (with the session it was handed,
+            // if any) and passes it on when done (Finish), or to the delivery it carries.
+            bool handedOn = false;
             try
             {
-                return await SendAsync(client, envelope, session.Reused, lastTry: stale >= _maxStale, cancellationToken).ConfigureAwait(false);
+                if (client is null)
+                {
+                    var session = await _pool.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    if (session.Client is not { } opened)
+                    {
+                        return NoSession(envelope.Recipients.Count, session.Failure!);
+                    }
+                    client = opened;
+                    reused = session.Reused;
+                }
+                var (result, passed) = await SendAsync(client, envelope, chained, reused, lastTry, cancellationToken).ConfigureAwait(false);
+                handedOn = passed;
+                return result;
             }
             catch (SmtpStaleSessionException e) when (stale < _maxStale)
             {
@@ -110,7 +143,10 @@ internal sealed class PooledDestination : IAsyncDisposable
             }
             finally
             {
-                _pool.Release(client);
+                if (!handedOn)
+                {
+                    Finish(client);
+                }
             }
         }
     }
@@ -126,27 +162,76 @@ internal sealed class PooledDestination : IAsyncDisposable
         return new DestinationResult(RelayResult.ForAll(count, one.Outcome, reply, Remote), NoSession: true);
     }
 
-    private async Task<DestinationResult> SendAsync(SmtpClient client, Envelope envelope, bool resetFirst, bool lastTry, CancellationToken cancellationToken)
+    /// <summary>
+    /// One transaction on <paramref name="client"/>: a new one, or <paramref name="chained"/>, whose
+    /// commands were written behind the previous message. When the message is about to be sent
+    /// and a delivery waits for this session, that delivery's commands go behind it and the
+    /// session is handed on to it (HandedOn: the caller must not release it).
+    /// </summary>
+    private async Task<(DestinationResult Result, bool HandedOn)> SendAsync(SmtpClient client, Envelope envelope, SmtpClientTransaction? chained, bool resetFirst, bool lastTry, CancellationToken cancellationToken)
     {
         int count = envelope.Recipients.Count;
+        // A chained transaction arrives holding the window its carrier opened.
+        bool inWindow = chained is not null;
         try
         {
-            var result = await client.SendMessageAsync(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8, resetFirst, cancellationToken).ConfigureAwait(false);
-            var replies = result.RecipientReplies;
-            var recipients = new RecipientResult[replies.Count];
-            int delivered = 0;
-            for (int i = 0; i < recipients.Length; i++)
+            var transaction = chained ?? client.Prepare(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8);
+            if (transaction.Result is { } refused)
             {
-                recipients[i] = RecipientResult.FromReply(replies[i]);
-                delivered += recipients[i].Outcome == DeliveryOutcome.Delivered ? 1 : 0;
+                return (ToResult(envelope, refused), false);
             }
-            // Checked first: boxing the arguments costs per message even when unlogged.
-            if (_logger.IsEnabled(LogLevel.Information))
+            if (chained is null)
             {
-                _logger.LogInformation("Relayed {Id} to {Remote}: {Delivered}/{Count} delivered, {Reply}",
-                    envelope.Id, Remote, delivered, count, replies[^1]);
+                if (_chaining && client.CanChain && envelope.Message.Bytes.Length <= ChainableSize)
+                {
+                    OpenWindow();
+                    inWindow = true;
+                }
+                await client.BeginAsync(transaction, resetFirst, cancellationToken).ConfigureAwait(false);
             }
-            return new DestinationResult(new RelayResult(recipients, Remote), NoSession: false);
+            else
+            {
+                await client.ReadChainedAsync(transaction, cancellationToken).ConfigureAwait(false);
+            }
+
+            WaitingDelivery? next = null;
+            SmtpClientTransaction? nextTransaction = null;
+            if (inWindow)
+            {
+                inWindow = false;
+                (next, nextTransaction) = CloseWindow(client, chain: transaction.WillSendMessage && client.CanChain);
+            }
+            SmtpTransactionResult sent;
+            try
+            {
+                sent = await client.FinishAsync(transaction, nextTransaction, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                if (next is not null)
+                {
+                    client.MarkBroken();
+                    Abandon(next);
+                }
+                throw;
+            }
+            bool handedOn = false;
+            if (next is not null)
+            {
+                if (nextTransaction!.GroupWritten && !client.IsBroken && !Closing(sent))
+                {
+                    HandOn(next, client, nextTransaction);
+                    handedOn = true;
+                }
+                else
+                {
+                    // Its commands may be on the wire with their replies unread (the server may
+                    // even be waiting for its message): the session must never be reused.
+                    client.MarkBroken();
+                    Abandon(next);
+                }
+            }
+            return (ToResult(envelope, sent), handedOn);
         }
         catch (Exception e) when (e is IOException or TimeoutException && (lastTry || e is not SmtpStaleSessionException))
         {
@@ -154,8 +239,47 @@ internal sealed class PooledDestination : IAsyncDisposable
             // makes the final reply the moment of responsibility), so every recipient is retried.
             _logger.LogWarning("Delivery of {Id} to {Remote} failed: {Error}", envelope.Id, Remote, e.Message);
             var code = e is SmtpTimeoutException ? "timed out" : "connection lost";
-            return new DestinationResult(RelayResult.Transient(count, new Reply(451, "4.4.2", $"{Remote}: {code}: {e.Message}"), Remote), NoSession: false);
+            return (new DestinationResult(RelayResult.Transient(count, new Reply(451, "4.4.2", $"{Remote}: {code}: {e.Message}"), Remote), NoSession: false), false);
         }
+        finally
+        {
+            if (inWindow)
+            {
+                CloseWindow(client, chain: false);
+            }
+        }
+    }
+
+    private DestinationResult ToResult(Envelope envelope, SmtpTransactionResult sent)
+    {
+        var replies = sent.RecipientReplies;
+        var recipients = new RecipientResult[replies.Count];
+        int delivered = 0;
+        for (int i = 0; i < recipients.Length; i++)
+        {
+            recipients[i] = RecipientResult.FromReply(replies[i]);
+            delivered += recipients[i].Outcome == DeliveryOutcome.Delivered ? 1 : 0;
+        }
+        // Checked first: boxing the arguments costs per message even when unlogged.
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("Relayed {Id} to {Remote}: {Delivered}/{Count} delivered, {Reply}",
+                envelope.Id, Remote, delivered, replies.Count, replies.Count > 0 ? replies[^1] : null);
+        }
+        return new DestinationResult(new RelayResult(recipients, Remote), NoSession: false);
+    }
+
+    /// <summary>A final reply of 421: the server is closing the session (RFC 5321 §3.8), nothing more goes on it.</summary>
+    private static bool Closing(SmtpTransactionResult sent)
+    {
+        foreach (var reply in sent.RecipientReplies)
+        {
+            if (reply.Code == 421)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Closes the idle sessions (QUIT).</summary>

@@ -4,15 +4,15 @@ using Slimta.Smtp.Client;
 namespace Slimta.Plugins.Smtp;
 
 /// <summary>
-/// Reusable sessions to one next hop. At most <c>concurrent_connections</c> sessions exist at once
-/// (in use plus idle); an idle session is closed (QUIT) after <c>idle_timeout</c>, and is checked
-/// with RSET (RFC 5321 §4.1.1.5) by the first transaction that reuses it, since the server may
-/// have dropped it (<see cref="SessionResult.Reused"/>).
+/// Reusable sessions to one next hop. How many exist at once (in use plus idle) is bounded by the
+/// connection slots of <see cref="PooledDestination"/>: a session is taken or opened only with a
+/// slot in hand. An idle session is closed (QUIT) after <c>idle_timeout</c>, and is checked with
+/// RSET (RFC 5321 §4.1.1.5) by the first transaction that reuses it, since the server may have
+/// dropped it (<see cref="SessionResult.Reused"/>).
 /// </summary>
 internal sealed class SmtpConnectionPool : IAsyncDisposable
 {
     private readonly Func<CancellationToken, Task<SessionResult>> _open;
-    private readonly SemaphoreSlim _slots;
     private readonly TimeProvider _time;
     private readonly TimeSpan _idleTimeout;
     private readonly Stack<(SmtpClient Client, long Since)> _idle = new();
@@ -21,10 +21,9 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
     private readonly List<Task> _closing = [];
     private bool _disposed;
 
-    public SmtpConnectionPool(Func<CancellationToken, Task<SessionResult>> open, int maxConnections, TimeSpan idleTimeout, TimeProvider time)
+    public SmtpConnectionPool(Func<CancellationToken, Task<SessionResult>> open, TimeSpan idleTimeout, TimeProvider time)
     {
         _open = open;
-        _slots = new SemaphoreSlim(maxConnections, maxConnections);
         _time = time;
         _idleTimeout = idleTimeout;
         if (idleTimeout > TimeSpan.Zero)
@@ -50,65 +49,46 @@ internal sealed class SmtpConnectionPool : IAsyncDisposable
 
     /// <summary>
     /// A session for one transaction (reused or new), or the reply explaining why none could be
-    /// opened. A session returned here must go back through <see cref="Release"/>.
+    /// opened. The caller holds a connection slot; a session returned here must come back through
+    /// <see cref="Return"/>.
     /// </summary>
-    public async Task<SessionResult> AcquireAsync(CancellationToken cancellationToken)
+    public async Task<SessionResult> OpenAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (TryTakeIdle(out var client))
         {
-            if (TryTakeIdle(out var client))
-            {
-                // Not checked here: the caller's transaction starts with RSET, pipelined with MAIL,
-                // RCPT and DATA where the server allows, and a stale session makes the caller take
-                // another (PooledDestination). A separate RSET round trip here cost one of the
-                // three round trips of every relayed message (docs/benchmarks.md, third session).
-                return SessionResult.Ok(client, reused: true);
-            }
-            var opened = await _open(cancellationToken).ConfigureAwait(false);
-            if (opened.Client is null)
-            {
-                _slots.Release();
-            }
-            else
-            {
-                lock (_lock)
-                {
-                    Opened++;
-                }
-            }
-            return opened;
+            // Not checked here: the caller's transaction starts with RSET, pipelined with MAIL,
+            // RCPT and DATA where the server allows, and a stale session makes the caller take
+            // another (PooledDestination). A separate RSET round trip here cost one of the
+            // three round trips of every relayed message (docs/benchmarks.md, third session).
+            return SessionResult.Ok(client, reused: true);
         }
-        catch
+        var opened = await _open(cancellationToken).ConfigureAwait(false);
+        if (opened.Client is not null)
         {
-            _slots.Release();
-            throw;
-        }
-    }
-
-    /// <summary>Returns a session: kept for reuse when it still works, else closed.</summary>
-    public void Release(SmtpClient client)
-    {
-        try
-        {
-            bool keep;
             lock (_lock)
             {
-                keep = !client.IsBroken && !_disposed && _idleTimeout > TimeSpan.Zero;
-                if (keep)
-                {
-                    _idle.Push((client, _time.GetTimestamp()));
-                }
-            }
-            if (!keep)
-            {
-                Close(client);
+                Opened++;
             }
         }
-        finally
+        return opened;
+    }
+
+    /// <summary>Takes a session back: kept for reuse when it still works, else closed. The caller keeps its slot.</summary>
+    public void Return(SmtpClient client)
+    {
+        bool keep;
+        lock (_lock)
         {
-            _slots.Release();
+            keep = !client.IsBroken && !_disposed && _idleTimeout > TimeSpan.Zero;
+            if (keep)
+            {
+                _idle.Push((client, _time.GetTimestamp()));
+            }
+        }
+        if (!keep)
+        {
+            Close(client);
         }
     }
 

@@ -22,6 +22,9 @@ public sealed class SmtpRelay : IRelay, IAsyncDisposable
     /// <summary>Sessions opened since the relay was created (a reused session counts once).</summary>
     public int ConnectionsOpened => _destination.ConnectionsOpened;
 
+    /// <summary>Messages sent right behind another message's final dot on a busy session (RFC 2920 §3.1), since the relay was created.</summary>
+    public long MessagesChained => _destination.MessagesChained;
+
     /// <inheritdoc />
     public async ValueTask<RelayResult> AttemptAsync(Envelope envelope, int attempts, CancellationToken cancellationToken)
     {

@@ -15,6 +15,7 @@ internal sealed class SmtpRelaySettings
     [
         "port", "ehlo_as", "connect_timeout", "command_timeout", "data_timeout", "idle_timeout",
         "concurrent_connections", "tls", "eight_bit", "connect_retries", "circuit_breaker",
+        "chain_messages",
     ];
 
     private static readonly string[] SingleHostKeys = ["host", "credentials"];
@@ -30,6 +31,13 @@ internal sealed class SmtpRelaySettings
     public required TimeSpan DataTimeout { get; init; }
     public required TimeSpan IdleTimeout { get; init; }
     public required int ConcurrentConnections { get; init; }
+
+    /// <summary>
+    /// Send a waiting message's MAIL, RCPT and DATA right behind another message's final dot on
+    /// a busy session (RFC 2920 §3.1) instead of waiting for a session of its own; SMTP next hops
+    /// that offer PIPELINING only.
+    /// </summary>
+    public bool ChainMessages { get; init; } = true;
     public required TlsSettings Tls { get; init; }
     public required EightBitMode EightBit { get; init; }
     public required int ConnectRetries { get; init; }
@@ -87,6 +95,7 @@ internal sealed class SmtpRelaySettings
             DataTimeout = Positive(options, "data_timeout", 60),
             IdleTimeout = options.GetSeconds("idle_timeout", TimeSpan.FromSeconds(10)),
             ConcurrentConnections = options.GetInt32("concurrent_connections", 5, 1, 10_000),
+            ChainMessages = options.GetBoolean("chain_messages", true),
             Tls = TlsSettings.Parse(options.GetSection("tls")),
             EightBit = eightBit,
             // mx falls through to the next MX instead of retrying the same host.

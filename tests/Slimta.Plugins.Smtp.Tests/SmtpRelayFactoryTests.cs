@@ -82,12 +82,20 @@ public sealed class SmtpRelayFactoryTests
     }
 
     [Fact]
+    public void Validate_ChainMessagesNotBoolean_NamesKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => Static.Validate(Options(("host", "mx"), ("chain_messages", "sometimes"))));
+
+        Assert.Equal("relay.out.chain_messages", e.KeyPath);
+    }
+
+    [Fact]
     public void Validate_FullStaticConfigWithHostTypeKey_Passes()
     {
         Static.Validate(Options(
             ("type", "static"), ("host", "smarthost.example"), ("port", 587), ("ehlo_as", "{fqdn}"),
             ("connect_timeout", 5), ("command_timeout", 10), ("data_timeout", 20), ("idle_timeout", 0),
-            ("concurrent_connections", 3),
+            ("concurrent_connections", 3), ("chain_messages", false),
             ("tls", new (string, object)[] { ("required", true), ("verify", false), ("ca_file", "ca.pem") }),
             ("credentials", new (string, object)[] { ("username", "u"), ("password", "p") })));
     }

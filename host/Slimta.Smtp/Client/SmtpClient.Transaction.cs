@@ -40,12 +40,36 @@ public sealed partial class SmtpClient
     /// <exception cref="SmtpStaleSessionException">The RSET failed: nothing was delivered, send again on another session.</exception>
     public async Task<SmtpTransactionResult> SendMessageAsync(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8, bool resetFirst, CancellationToken cancellationToken)
     {
+        var transaction = Prepare(sender, recipients, message, smtpUtf8);
+        if (transaction.Result is { } decided)
+        {
+            return decided;
+        }
+        await BeginAsync(transaction, resetFirst, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(transaction, next: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// True when a transaction's MAIL, RCPT and DATA may follow the previous message's final dot
+    /// in the same write (<see cref="FinishAsync"/> with a next transaction): the server offers
+    /// PIPELINING (RFC 2920 §3.1 lets the message content be the first "command" of a group) and
+    /// this is SMTP, not LMTP.
+    /// </summary>
+    public bool CanChain => Extensions.Pipelining && !_options.Lmtp && !IsBroken;
+
+    /// <summary>
+    /// Checks a message against this session's extensions without any I/O: addresses, 8-bit data
+    /// (converted when a converter is configured), SMTPUTF8. A message the client must refuse
+    /// itself comes back with <see cref="SmtpClientTransaction.Result"/> already set.
+    /// </summary>
+    public SmtpClientTransaction Prepare(string sender, IReadOnlyList<string> recipients, ReadOnlyMemory<byte> message, bool smtpUtf8)
+    {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(recipients);
         int count = recipients.Count;
         if (!IsValidPath(sender))
         {
-            return Refused(count, ControlCharactersInSender);
+            return SmtpClientTransaction.Decided(Refused(count, ControlCharactersInSender));
         }
         bool eightBit = message.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0;
         if (eightBit && !Extensions.EightBitMime)
@@ -56,7 +80,7 @@ public sealed partial class SmtpClient
             var converted = _options.EightBitConverter?.Invoke(message);
             if (converted is not { } sevenBit || sevenBit.Span.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
             {
-                return Refused(count, new Reply(554, "5.6.3", "the message contains 8-bit data and the server does not offer 8BITMIME"));
+                return SmtpClientTransaction.Decided(Refused(count, new Reply(554, "5.6.3", "the message contains 8-bit data and the server does not offer 8BITMIME")));
             }
             message = sevenBit;
             eightBit = false;
@@ -69,11 +93,11 @@ public sealed partial class SmtpClient
         if (utf8Addresses && !Extensions.SmtpUtf8)
         {
             // RFC 6531 §3.2: internationalized addresses need a server that offers SMTPUTF8.
-            return Refused(count, new Reply(553, "5.6.7", "the addresses need SMTPUTF8 and the server does not offer it"));
+            return SmtpClientTransaction.Decided(Refused(count, new Reply(553, "5.6.7", "the addresses need SMTPUTF8 and the server does not offer it")));
         }
 
-        var decided = new Reply?[count];
-        var rcptReplies = new Reply?[count];
+        var transaction = new SmtpClientTransaction(sender, recipients, message, eightBit, (utf8Addresses || smtpUtf8) && Extensions.SmtpUtf8);
+        var decided = transaction.Decisions;
         int toSend = 0;
         for (int i = 0; i < count; i++)
         {
@@ -88,19 +112,33 @@ public sealed partial class SmtpClient
         }
         if (toSend == 0)
         {
-            return new SmtpTransactionResult(null, rcptReplies, null, decided!);
+            transaction.Result = new SmtpTransactionResult(null, transaction.RcptReplies, null, decided!);
         }
+        return transaction;
+    }
 
+    /// <summary>
+    /// Sends MAIL, every RCPT and DATA of a prepared transaction — as one pipelined group when the
+    /// server offers PIPELINING (RFC 2920), else in lock-step — and reads their replies; then
+    /// call <see cref="FinishAsync"/>. With <paramref name="resetFirst"/> the group starts with RSET,
+    /// which checks that a session reused from a pool is still alive.
+    /// </summary>
+    /// <exception cref="SmtpStaleSessionException">The RSET failed: nothing was delivered, send again on another session.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask BeginAsync(SmtpClientTransaction transaction, bool resetFirst, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (transaction.Result is not null || transaction.Started)
+        {
+            throw new InvalidOperationException("The transaction was decided or started already.");
+        }
         if (resetFirst && IsBroken && !_disposed)
         {
             // A reused session that cannot even send its RSET is stale: nothing was sent.
             throw new SmtpStaleSessionException(new SmtpProtocolException("the SMTP session is broken by an earlier error"));
         }
         using var operation = BeginOperation(cancellationToken);
-        var timeout = _options.CommandTimeout;
-        bool withSmtpUtf8 = (utf8Addresses || smtpUtf8) && Extensions.SmtpUtf8;
-        Reply mailReply;
-        Reply? dataReply = null;
+        transaction.Started = true;
         if (Extensions.Pipelining)
         {
             // RFC 2920 §3.1: RSET, MAIL, every RCPT and DATA may go in one group; the replies come back in order.
@@ -109,90 +147,131 @@ public sealed partial class SmtpClient
             {
                 AppendAscii("RSET\r\n"u8);
             }
-            AppendMail(sender, message, eightBit, withSmtpUtf8);
-            for (int i = 0; i < count; i++)
-            {
-                if (decided[i] is null)
-                {
-                    AppendRcpt(recipients[i]);
-                }
-            }
-            AppendAscii("DATA\r\n"u8);
+            AppendGroup(transaction);
             if (resetFirst)
             {
                 await CheckResetAsync(cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await WriteAsync(_commands.WrittenMemory, SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+                await WriteAsync(_commands.WrittenMemory, SmtpStage.Command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             }
-            mailReply = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
-            for (int i = 0; i < count; i++)
-            {
-                if (decided[i] is null)
-                {
-                    rcptReplies[i] = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            dataReply = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+            await ReadGroupRepliesAsync(transaction, cancellationToken).ConfigureAwait(false);
+            return;
         }
-        else
+
+        if (resetFirst)
         {
-            if (resetFirst)
+            _commands.ResetWrittenCount();
+            AppendAscii("RSET\r\n"u8);
+            await CheckResetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        _commands.ResetWrittenCount();
+        AppendMail(transaction.Sender, transaction.Message, transaction.EightBit, transaction.WithSmtpUtf8);
+        var mailReply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
+        transaction.MailReply = mailReply;
+        if (!mailReply.IsSuccess)
+        {
+            return;
+        }
+        bool anyAccepted = false;
+        var recipients = transaction.Recipients;
+        for (int i = 0; i < recipients.Count; i++)
+        {
+            if (transaction.Decisions[i] is null)
             {
                 _commands.ResetWrittenCount();
-                AppendAscii("RSET\r\n"u8);
-                await CheckResetAsync(cancellationToken).ConfigureAwait(false);
-            }
-            _commands.ResetWrittenCount();
-            AppendMail(sender, message, eightBit, withSmtpUtf8);
-            mailReply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
-            if (mailReply.IsSuccess)
-            {
-                bool anyAccepted = false;
-                for (int i = 0; i < count; i++)
-                {
-                    if (decided[i] is null)
-                    {
-                        _commands.ResetWrittenCount();
-                        AppendRcpt(recipients[i]);
-                        var reply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
-                        rcptReplies[i] = reply;
-                        anyAccepted |= reply.IsSuccess;
-                    }
-                }
-                if (anyAccepted)
-                {
-                    dataReply = await CommandAsync("DATA", cancellationToken).ConfigureAwait(false);
-                }
+                AppendRcpt(recipients[i]);
+                var reply = await CommandInBufferAsync(cancellationToken).ConfigureAwait(false);
+                transaction.RcptReplies[i] = reply;
+                anyAccepted |= reply.IsSuccess;
             }
         }
-
-        var accepted = new List<int>(toSend);
-        for (int i = 0; i < count; i++)
+        if (anyAccepted)
         {
-            if (decided[i] is not null)
+            transaction.DataReply = await CommandAsync("DATA", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads the replies to a transaction's MAIL, RCPT and DATA that <see cref="FinishAsync"/>
+    /// sent behind the previous message; then call <see cref="FinishAsync"/>. Nothing of this
+    /// transaction can have been delivered before its DATA reply, so a lost or timed-out session
+    /// is reported as stale: send the message again on another session.
+    /// </summary>
+    /// <exception cref="SmtpStaleSessionException">The session failed before the replies were read.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ReadChainedAsync(SmtpClientTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (!transaction.GroupWritten || transaction.MailReply is not null)
+        {
+            throw new InvalidOperationException("The transaction was not sent behind another one, or its replies were read already.");
+        }
+        if (IsBroken && !_disposed)
+        {
+            throw new SmtpStaleSessionException(new SmtpProtocolException("the SMTP session is broken by an earlier error"));
+        }
+        using var operation = BeginOperation(cancellationToken);
+        try
+        {
+            await ReadGroupRepliesAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            IsBroken = true;
+            throw new SmtpStaleSessionException(e);
+        }
+    }
+
+    /// <summary>
+    /// After <see cref="BeginAsync"/> (or <see cref="ReadChainedAsync"/>): sends the dot-stuffed
+    /// message when DATA was answered 354 and a recipient was accepted, and reads the final reply
+    /// (for LMTP, one per accepted recipient); else ends the transaction with RSET. When
+    /// <paramref name="next"/> is given, <see cref="CanChain"/> holds and the message is sent,
+    /// next's MAIL, RCPT and DATA go in the same write right behind the final dot (RFC 2920 §3.1)
+    /// and <see cref="SmtpClientTransaction.GroupWritten"/> is set: read their replies with
+    /// <see cref="ReadChainedAsync"/> once this call returned and the session is not broken.
+    /// </summary>
+    /// <returns>One deciding reply per recipient.</returns>
+    /// <exception cref="IOException">The connection failed before the final reply.</exception>
+    /// <exception cref="SmtpTimeoutException">A stage timed out before the final reply.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<SmtpTransactionResult> FinishAsync(SmtpClientTransaction transaction, SmtpClientTransaction? next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (transaction.Result is { } decided)
+        {
+            return decided;
+        }
+        if (!transaction.Started && !transaction.GroupWritten)
+        {
+            throw new InvalidOperationException("The transaction was not begun.");
+        }
+        if (next is not null && (next.Result is not null || next.Started || next.GroupWritten))
+        {
+            throw new InvalidOperationException("The next transaction was decided or started already.");
+        }
+        using var operation = BeginOperation(cancellationToken);
+        var accepted = transaction.Accept();
+        var decisions = transaction.Decisions;
+        var mailReply = transaction.MailReply;
+        var dataReply = transaction.DataReply;
+        if (dataReply is { Code: 354 } && accepted.Count > 0)
+        {
+            if (next is not null && CanChain)
             {
-                continue;
-            }
-            if (!mailReply.IsSuccess)
-            {
-                decided[i] = AsFailure(mailReply);
-            }
-            else if (!rcptReplies[i]!.IsSuccess)
-            {
-                decided[i] = AsFailure(rcptReplies[i]!);
+                // The next group is built before the write so that it can share it.
+                _commands.ResetWrittenCount();
+                AppendGroup(next);
+                next.GroupWritten = true;
             }
             else
             {
-                accepted.Add(i);
+                next = null;
             }
-        }
-
-        if (dataReply is { Code: 354 } && accepted.Count > 0)
-        {
-            await SendDataAsync(message, cancellationToken).ConfigureAwait(false);
-            await ReadFinalRepliesAsync(accepted, decided, cancellationToken).ConfigureAwait(false);
+            await SendDataAsync(transaction.Message, next is null ? default : _commands.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await ReadFinalRepliesAsync(accepted, decisions, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -207,12 +286,46 @@ public sealed partial class SmtpClient
             }
             foreach (int i in accepted)
             {
-                decided[i] = AsFailure(dataReply ?? new Reply(451, "4.5.0", "DATA was not sent"));
+                decisions[i] = AsFailure(dataReply ?? new Reply(451, "4.5.0", "DATA was not sent"));
             }
             // RFC 5321 §4.1.1.5: clear the failed transaction so the session can be reused.
             await TryResetAsync(cancellationToken).ConfigureAwait(false);
         }
-        return new SmtpTransactionResult(mailReply, rcptReplies, dataReply, decided!);
+        var result = new SmtpTransactionResult(mailReply, transaction.RcptReplies, dataReply, decisions!);
+        transaction.Result = result;
+        return result;
+    }
+
+    /// <summary>MAIL, the RCPTs still undecided and DATA, into the command buffer.</summary>
+    private void AppendGroup(SmtpClientTransaction transaction)
+    {
+        AppendMail(transaction.Sender, transaction.Message, transaction.EightBit, transaction.WithSmtpUtf8);
+        var recipients = transaction.Recipients;
+        for (int i = 0; i < recipients.Count; i++)
+        {
+            if (transaction.Decisions[i] is null)
+            {
+                AppendRcpt(recipients[i]);
+            }
+        }
+        AppendAscii("DATA\r\n"u8);
+    }
+
+    /// <summary>The replies to a pipelined group, in order: MAIL, each RCPT sent, DATA.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReadGroupRepliesAsync(SmtpClientTransaction transaction, CancellationToken cancellationToken)
+    {
+        var timeout = _options.CommandTimeout;
+        transaction.MailReply = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+        var decisions = transaction.Decisions;
+        for (int i = 0; i < decisions.Length; i++)
+        {
+            if (decisions[i] is null)
+            {
+                transaction.RcptReplies[i] = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        transaction.DataReply = await ReadReplyAsync(SmtpStage.Command, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -249,17 +362,24 @@ public sealed partial class SmtpClient
         }
     }
 
+    /// <summary>The dot-stuffed message; <paramref name="after"/> (the next transaction's commands) goes in its last write.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendDataAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    private async ValueTask SendDataAsync(ReadOnlyMemory<byte> message, ReadOnlyMemory<byte> after, CancellationToken cancellationToken)
     {
         var stuffer = new DotStuffer(message);
         // One write for a message that fits (most do); larger ones go in 64 KiB pieces.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(64 * 1024, message.Length + (message.Length / 64L) + 8));
+        int room = (int)Math.Min(64 * 1024, message.Length + (message.Length / 64L) + 8);
+        var buffer = ArrayPool<byte>.Shared.Rent(room + after.Length);
         try
         {
             while (!stuffer.IsCompleted)
             {
-                int n = stuffer.Fill(buffer);
+                int n = stuffer.Fill(buffer.AsSpan(0, room));
+                if (stuffer.IsCompleted && !after.IsEmpty)
+                {
+                    after.Span.CopyTo(buffer.AsSpan(n));
+                    n += after.Length;
+                }
                 await WriteAsync(buffer.AsMemory(0, n), SmtpStage.Data, _options.DataTimeout, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -369,7 +489,7 @@ public sealed partial class SmtpClient
     }
 
     /// <summary>A reply used as a failure: a 2xx/3xx where a failure is meant is a protocol oddity, made transient.</summary>
-    private static Reply AsFailure(Reply reply) =>
+    internal static Reply AsFailure(Reply reply) =>
         reply.Code >= 400 ? reply : new Reply(451, "4.5.0", "unexpected reply: " + reply);
 
     private static bool IsValidPath(string path) => path.AsSpan().IndexOfAny('\r', '\n', '\0') < 0 && path.IndexOf('>') < 0;

@@ -201,6 +201,12 @@ public sealed partial class SmtpClient : IAsyncDisposable
         return new Reply(504, "5.5.4", "the server offers no supported AUTH mechanism (PLAIN, LOGIN)");
     }
 
+    /// <summary>
+    /// Marks the session broken, so that nobody reuses it: for instance when commands were
+    /// written whose replies will not be read (the server may be waiting for message data).
+    /// </summary>
+    public void MarkBroken() => IsBroken = true;
+
     /// <summary>Sends RSET (RFC 5321 §4.1.1.5).</summary>
     public Task<Reply> RsetAsync(CancellationToken cancellationToken) => SendCommandAsync("RSET", cancellationToken);
 

@@ -38,6 +38,9 @@ internal sealed class ScriptedServerStream : Stream
 
     public void Push(string text) => _toClient.Writer.TryWrite(Encoding.ASCII.GetBytes(text));
 
+    /// <summary>The server closes its side once the bytes pushed so far are read: reads then return 0 (end of stream).</summary>
+    public void End() => _toClient.Writer.TryComplete();
+
     /// <summary>Lets the held write complete successfully, whatever its token says by now.</summary>
     public void Release() => _gate!.SetResult();
 
@@ -55,7 +58,14 @@ internal sealed class ScriptedServerStream : Stream
             {
                 OnReadWait?.Invoke();
             }
-            _current = await _toClient.Reader.ReadAsync(cancellationToken);
+            try
+            {
+                _current = await _toClient.Reader.ReadAsync(cancellationToken);
+            }
+            catch (ChannelClosedException e) when (e.InnerException is null)
+            {
+                return 0;
+            }
             _position = 0;
         }
         int n = Math.Min(buffer.Length, _current.Length - _position);

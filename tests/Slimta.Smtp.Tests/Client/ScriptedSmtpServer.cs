@@ -74,6 +74,12 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>Close the connection.</summary>
     public static Step Close() => new(StepKind.Close, string.Empty);
 
+    /// <summary>Complete <paramref name="reached"/> (tells the test the script got here).</summary>
+    public static Step Signal(TaskCompletionSource reached) => new(StepKind.Signal, string.Empty) { Reached = reached };
+
+    /// <summary>Go on only once <paramref name="gate"/> completes (the test did something meanwhile).</summary>
+    public static Step Wait(Task gate) => new(StepKind.Wait, string.Empty) { Gate = gate };
+
     /// <summary>Run the server side of a TLS handshake with <paramref name="certificate"/>; later steps go through TLS.</summary>
     public static Step Tls(X509Certificate2 certificate) => new(StepKind.Tls, string.Empty, certificate);
 
@@ -167,6 +173,12 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
                     return;
                 case StepKind.Close:
                     return;
+                case StepKind.Signal:
+                    step.Reached!.TrySetResult();
+                    break;
+                case StepKind.Wait:
+                    await step.Gate!.WaitAsync(token).ConfigureAwait(false);
+                    break;
                 case StepKind.Tls:
                     ssl = new SslStream(stream, leaveInnerStreamOpen: true);
                     await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = step.Certificate }, token).ConfigureAwait(false);
@@ -187,6 +199,8 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
         Hang,
         Close,
         Tls,
+        Signal,
+        Wait,
     }
 
     /// <summary>One script step.</summary>
@@ -194,5 +208,11 @@ internal sealed class ScriptedSmtpServer : IAsyncDisposable
     {
         /// <summary>For a TLS step: the client is expected to reject the certificate.</summary>
         public bool FailureExpected { get; init; }
+
+        /// <summary>For a signal step: completed when the step runs.</summary>
+        public TaskCompletionSource? Reached { get; init; }
+
+        /// <summary>For a wait step: the script goes on once it completes.</summary>
+        public Task? Gate { get; init; }
     }
 }

@@ -130,6 +130,34 @@ public class SmtpServerSessionTests
     }
 
     [Fact]
+    public async Task RunAsync_NextTransactionPipelinedBehindDot_BothDelivered()
+    {
+        // RFC 2920 §3.1: the message content may be the first "command" of a group; a relay
+        // (ours among them) sends the next MAIL, RCPT and DATA right behind the final dot.
+        await using var h = new SessionHarness();
+        await h.ExpectAsync("220");
+        await h.SendAsync("EHLO c.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<b@remote.test>\r\nDATA\r\n");
+        await h.ExpectAsync("250-");
+        await h.ExpectAsync("250 2.1.0");
+        await h.ExpectAsync("250 2.1.5");
+        await h.ExpectAsync("354");
+        await h.SendAsync(Header + "one\r\n.\r\nMAIL FROM:<c@client.test>\r\nRCPT TO:<d@remote.test>\r\nDATA\r\n");
+        await h.ExpectAsync("250 2.6.0 id1");
+        await h.ExpectAsync("250 2.1.0");
+        await h.ExpectAsync("250 2.1.5");
+        await h.ExpectAsync("354");
+        await h.SendAsync(Header + "two\r\n.\r\nQUIT\r\n");
+        await h.ExpectAsync("250 2.6.0 id2");
+        await h.ExpectAsync("221");
+        var messages = h.Handler.Messages.ToArray();
+        Assert.Equal(2, messages.Length);
+        Assert.Equal(["b@remote.test"], messages[0].Transaction.Recipients);
+        Assert.Equal(Encoding.ASCII.GetBytes(Header + "one\r\n"), messages[0].Message);
+        Assert.Equal("c@client.test", messages[1].Transaction.Sender);
+        Assert.Equal(Encoding.ASCII.GetBytes(Header + "two\r\n"), messages[1].Message);
+    }
+
+    [Fact]
     public async Task RunAsync_AllRecipientsRefused_DataGets554()
     {
         await using var h = new SessionHarness();
