@@ -38,10 +38,11 @@ internal sealed partial class PooledDestination
     public long MessagesChained => Interlocked.Read(ref _chained);
 
     /// <summary>
-    /// Null when the delivery took a free slot; else its place in line. A chainable delivery
-    /// lines up whenever more windows are open than deliveries wait, even with a slot free.
+    /// Null when the delivery took a free slot; else its place in line (at the front for one whose
+    /// carrier failed). A chainable delivery lines up whenever more windows are open than
+    /// deliveries wait, even with a slot free.
     /// </summary>
-    private WaitingDelivery? Admit(Envelope envelope, bool chainable)
+    private WaitingDelivery? Admit(Envelope envelope, bool chainable, bool front)
     {
         lock (_lineLock)
         {
@@ -51,7 +52,7 @@ internal sealed partial class PooledDestination
                 return null;
             }
             var waiting = new WaitingDelivery(envelope, chainable);
-            waiting.Node = _line.AddLast(waiting);
+            waiting.Node = front ? _line.AddFirst(waiting) : _line.AddLast(waiting);
             return waiting;
         }
     }
@@ -123,51 +124,97 @@ internal sealed partial class PooledDestination
         }
     }
 
-    /// <summary>
-    /// Closes a window. With <paramref name="chain"/> (the message will be sent) the first delivery
-    /// in line, when chainable, is taken and prepared on <paramref name="client"/>; its own window
-    /// opens in the same step. One the client refuses itself is answered at once and the next is
-    /// taken.
-    /// </summary>
-    private (WaitingDelivery? Next, SmtpClientTransaction? Transaction) CloseWindow(SmtpClient? client, bool chain)
+    private void ShutWindow()
     {
+        lock (_lineLock)
+        {
+            _windows--;
+        }
+    }
+
+    /// <summary>
+    /// Closes the carrier's window. With <paramref name="chain"/> (its message will be sent) the
+    /// first delivery in line, when chainable, is taken and prepared on <paramref name="client"/>;
+    /// its own window opens in the same step when its message goes in one write. One the client
+    /// refuses itself is answered at once, one that cannot be prepared fails with the reason, and
+    /// the next is taken.
+    /// </summary>
+    private (WaitingDelivery? Next, SmtpClientTransaction? Transaction, bool Window) CloseWindow(SmtpClient client, bool chain)
+    {
+        bool carrierWindow = true;
         while (true)
         {
             WaitingDelivery next;
+            bool window;
             lock (_lineLock)
             {
-                _windows--;
-                if (!chain || client is null || _line.First is not { Value.Chainable: true } first)
+                if (carrierWindow)
                 {
-                    return (null, null);
+                    _windows--;
+                    carrierWindow = false;
+                }
+                if (!chain || _line.First is not { Value.Chainable: true } first)
+                {
+                    return (null, null, false);
                 }
                 next = first.Value;
                 _line.RemoveFirst();
                 next.Node = null;
-                _windows++;
+                window = next.Envelope.Message.Bytes.Length <= ChainableSize;
+                if (window)
+                {
+                    _windows++;
+                }
             }
             var envelope = next.Envelope;
-            var transaction = client.Prepare(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8);
-            if (transaction.Result is { } refused)
+            SmtpClientTransaction transaction;
+            DestinationResult? refused = null;
+            try
             {
-                next.Complete(new Handoff(HandoffKind.Decided, Result: ToResult(envelope, refused)));
+                transaction = client.Prepare(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8);
+                if (transaction.Result is { } decided)
+                {
+                    refused = ToResult(envelope, decided);
+                }
+            }
+            catch (Exception e)
+            {
+                // Its failure is its own (a converter's, say), not the carrier's, whose server
+                // waits for its message data right now.
+                if (window)
+                {
+                    ShutWindow();
+                }
+                next.Fail(e);
                 continue;
             }
-            return (next, transaction);
+            if (refused is { } result)
+            {
+                if (window)
+                {
+                    ShutWindow();
+                }
+                next.Complete(new Handoff(HandoffKind.Decided, Result: result));
+                continue;
+            }
+            return (next, transaction, window);
         }
     }
 
     /// <summary>A delivery taken to be chained is carried on after all: it has the session and the slot now.</summary>
-    private void HandOn(WaitingDelivery next, SmtpClient client, SmtpClientTransaction transaction)
+    private void HandOn(WaitingDelivery next, SmtpClient client, SmtpClientTransaction transaction, bool window)
     {
         Interlocked.Increment(ref _chained);
-        next.Complete(new Handoff(HandoffKind.Chained, client, transaction));
+        next.Complete(new Handoff(HandoffKind.Chained, client, transaction, Window: window));
     }
 
     /// <summary>A delivery taken to be chained that will not be carried after all: nothing of it was sent.</summary>
-    private void Abandon(WaitingDelivery next)
+    private void Abandon(WaitingDelivery next, bool window)
     {
-        CloseWindow(null, chain: false);
+        if (window)
+        {
+            ShutWindow();
+        }
         next.Complete(new Handoff(HandoffKind.Retry));
     }
 }

@@ -97,13 +97,15 @@ internal sealed partial class PooledDestination : IAsyncDisposable
         // over, so this is not a failed attempt. Bounded by the pool size, as every idle session
         // may have gone stale at once (the next hop restarted). A message sent behind another
         // whose session failed before its DATA reply is in the same position.
+        bool front = false;
         for (int stale = 0; ; stale++)
         {
             bool lastTry = stale >= _maxStale;
             SmtpClient? client = null;
             SmtpClientTransaction? chained = null;
+            bool window = false;
             bool reused = true;
-            if (Admit(envelope, chainable: !lastTry) is { } waiting)
+            if (Admit(envelope, chainable: !lastTry, front) is { } waiting)
             {
                 var handoff = await WaitAsync(waiting, this, cancellationToken).ConfigureAwait(false);
                 switch (handoff.Kind)
@@ -111,13 +113,17 @@ internal sealed partial class PooledDestination : IAsyncDisposable
                     case HandoffKind.Decided:
                         return handoff.Result!.Value;
                     case HandoffKind.Retry:
+                        // Its carrier failed before it was read: it had waited its turn already.
+                        front = true;
                         continue;
                     case HandoffKind.Chained:
                         client = handoff.Client;
                         chained = handoff.Transaction;
+                        window = handoff.Window;
                         break;
                 }
             }
+            front = false;
             // From here on this delivery holds a connection slot (with the session it was handed,
             // if any) and passes it on when done (Finish), or to the delivery it carries.
             bool handedOn = false;
@@ -133,13 +139,15 @@ internal sealed partial class PooledDestination : IAsyncDisposable
                     client = opened;
                     reused = session.Reused;
                 }
-                var (result, passed) = await SendAsync(client, envelope, chained, reused, lastTry, cancellationToken).ConfigureAwait(false);
+                var (result, passed) = await SendAsync(client, envelope, chained, window, reused, lastTry, cancellationToken).ConfigureAwait(false);
                 handedOn = passed;
                 return result;
             }
             catch (SmtpStaleSessionException e) when (stale < _maxStale)
             {
                 _logger.LogDebug("Reused session to {Remote} is stale ({Error}); trying another", Remote, e.Message);
+                // A chained delivery had waited its turn already.
+                front = chained is not null;
             }
             finally
             {
@@ -164,15 +172,15 @@ internal sealed partial class PooledDestination : IAsyncDisposable
 
     /// <summary>
     /// One transaction on <paramref name="client"/>: a new one, or <paramref name="chained"/>, whose
-    /// commands were written behind the previous message. When the message is about to be sent
-    /// and a delivery waits for this session, that delivery's commands go behind it and the
-    /// session is handed on to it (HandedOn: the caller must not release it).
+    /// commands were written behind the previous message (holding an open window when
+    /// <paramref name="chainedWindow"/>). When the message is about to be sent and a delivery
+    /// waits, that delivery's commands go behind it and the session is handed on to it
+    /// (HandedOn: the caller must not pass the session or the slot on itself).
     /// </summary>
-    private async Task<(DestinationResult Result, bool HandedOn)> SendAsync(SmtpClient client, Envelope envelope, SmtpClientTransaction? chained, bool resetFirst, bool lastTry, CancellationToken cancellationToken)
+    private async Task<(DestinationResult Result, bool HandedOn)> SendAsync(SmtpClient client, Envelope envelope, SmtpClientTransaction? chained, bool chainedWindow, bool resetFirst, bool lastTry, CancellationToken cancellationToken)
     {
         int count = envelope.Recipients.Count;
-        // A chained transaction arrives holding the window its carrier opened.
-        bool inWindow = chained is not null;
+        bool inWindow = chained is not null && chainedWindow;
         try
         {
             var transaction = chained ?? client.Prepare(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8);
@@ -196,42 +204,46 @@ internal sealed partial class PooledDestination : IAsyncDisposable
 
             WaitingDelivery? next = null;
             SmtpClientTransaction? nextTransaction = null;
+            bool nextWindow = false;
             if (inWindow)
             {
                 inWindow = false;
-                (next, nextTransaction) = CloseWindow(client, chain: transaction.WillSendMessage && client.CanChain);
+                (next, nextTransaction, nextWindow) = CloseWindow(client, chain: transaction.WillSendMessage && client.CanChain);
             }
-            SmtpTransactionResult sent;
+            SmtpClientTransaction? written = null;
+            DestinationResult result;
             try
             {
-                sent = await client.FinishAsync(transaction, nextTransaction, cancellationToken).ConfigureAwait(false);
+                var sent = await client.FinishAsync(transaction, nextTransaction, cancellationToken).ConfigureAwait(false);
+                if (next is not null && nextTransaction!.GroupWritten && !client.IsBroken && !Closing(sent))
+                {
+                    written = nextTransaction;
+                }
+                result = ToResult(envelope, sent);
             }
             catch
             {
                 if (next is not null)
                 {
                     client.MarkBroken();
-                    Abandon(next);
+                    Abandon(next, nextWindow);
                 }
                 throw;
             }
-            bool handedOn = false;
             if (next is not null)
             {
-                if (nextTransaction!.GroupWritten && !client.IsBroken && !Closing(sent))
+                if (written is not null)
                 {
-                    HandOn(next, client, nextTransaction);
-                    handedOn = true;
+                    // Last: from here on the session and the slot are the next delivery's.
+                    HandOn(next, client, written, nextWindow);
+                    return (result, true);
                 }
-                else
-                {
-                    // Its commands may be on the wire with their replies unread (the server may
-                    // even be waiting for its message): the session must never be reused.
-                    client.MarkBroken();
-                    Abandon(next);
-                }
+                // Its commands may be on the wire with their replies unread (the server may even
+                // be waiting for its message): the session must never be reused.
+                client.MarkBroken();
+                Abandon(next, nextWindow);
             }
-            return (ToResult(envelope, sent), handedOn);
+            return (result, false);
         }
         catch (Exception e) when (e is IOException or TimeoutException && (lastTry || e is not SmtpStaleSessionException))
         {
@@ -241,11 +253,18 @@ internal sealed partial class PooledDestination : IAsyncDisposable
             var code = e is SmtpTimeoutException ? "timed out" : "connection lost";
             return (new DestinationResult(RelayResult.Transient(count, new Reply(451, "4.4.2", $"{Remote}: {code}: {e.Message}"), Remote), NoSession: false), false);
         }
+        catch
+        {
+            // Whatever failed, the session may be in the middle of a transaction (even in DATA):
+            // it must not go back to the pool as if idle.
+            client.MarkBroken();
+            throw;
+        }
         finally
         {
             if (inWindow)
             {
-                CloseWindow(client, chain: false);
+                ShutWindow();
             }
         }
     }

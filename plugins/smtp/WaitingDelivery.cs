@@ -30,4 +30,7 @@ internal sealed class WaitingDelivery
     public void Complete(Handoff handoff) => _handoff.TrySetResult(handoff);
 
     public void Cancel(CancellationToken cancellationToken) => _handoff.TrySetCanceled(cancellationToken);
+
+    /// <summary>Its own message could not be prepared (for instance the 8-bit converter failed): its attempt fails with that.</summary>
+    public void Fail(Exception exception) => _handoff.TrySetException(exception);
 }

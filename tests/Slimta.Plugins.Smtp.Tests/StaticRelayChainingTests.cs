@@ -1,5 +1,7 @@
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using Slimta.Abstractions.Relaying;
+using Slimta.Smtp.Client;
 using Slimta.Testing;
 using static Slimta.Plugins.Smtp.Tests.RelayTestSupport;
 using static Slimta.Smtp.Tests.Client.ScriptedSmtpServer;
@@ -22,8 +24,10 @@ public sealed class StaticRelayChainingTests
 
     private static string Group(string rcpt) => $"MAIL FROM:<sender@x.test>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n";
 
-    private static SmtpRelay Create(int port, params (string Key, object Value)[] extra) =>
-        (SmtpRelay)CreateStatic(port, null, [("concurrent_connections", 1), ("command_timeout", 5), ("data_timeout", 5), .. extra]);
+    private static SmtpRelay Create(int port, params (string Key, object Value)[] extra) => Create(port, 1, extra);
+
+    private static SmtpRelay Create(int port, int connections, params (string Key, object Value)[] extra) =>
+        (SmtpRelay)CreateStatic(port, null, [("concurrent_connections", connections), ("command_timeout", 5), ("data_timeout", 5), .. extra]);
 
     private static async Task<RelayResult> WithinAsync(ValueTask<RelayResult> attempt) =>
         await attempt.AsTask().WaitAsync(TimeSpan.FromSeconds(15));
@@ -245,6 +249,8 @@ public sealed class StaticRelayChainingTests
             Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondCanceled.Task),
             Send("250 ok\r\n250 ok\r\n354 go\r\n"),
             Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
+            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
             Expect(Quit), Send("221 bye\r\n"));
         var relay = Create(server.Port);
         using var cancel = new CancellationTokenSource();
@@ -256,23 +262,29 @@ public sealed class StaticRelayChainingTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.AsTask());
         secondCanceled.SetResult();
         var ra = await WithinAsync(a);
+        // The canceled one left no trace in the line: the next delivery gets the session.
+        var rc = await WithinAsync(relay.AttemptAsync(Envelope("c\r\n", "c@x.test"), 0, CancellationToken.None));
         await relay.DisposeAsync();
         await server.Completion;
 
-        Assert.True(ra.AllDelivered);
+        Assert.True(ra.AllDelivered && rc.AllDelivered);
         Assert.Equal(0, relay.MessagesChained);
     }
 
     [Fact]
-    public async Task AttemptAsync_WaitingMessageRefusedByClient_AnsweredWithoutTheServer()
+    public async Task AttemptAsync_WaitingMessageRefusedByClient_AnsweredAndTheOneBehindItChained()
     {
         var firstGroupRead = new TaskCompletionSource();
-        var secondJoined = new TaskCompletionSource();
+        var othersWaiting = new TaskCompletionSource();
         await using var server = Start(
             Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
+            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(othersWaiting.Task),
             Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
+            // b is refused without the server; c, in line behind it, goes behind a's dot instead.
+            Expect("a\r\n.\r\n" + Group("c@x.test")), Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+            Expect("RSET\r\n" + Group("d@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("d\r\n.\r\n"), Send("250 2.0.0 d queued\r\n"),
             Expect(Quit), Send("221 bye\r\n"));
         var relay = Create(server.Port);
 
@@ -280,15 +292,19 @@ public sealed class StaticRelayChainingTests
         await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
         // A recipient with a CR would inject a command: the client refuses it itself.
         var b = relay.AttemptAsync(Envelope("b\r\n", "b\r@x.test"), 0, CancellationToken.None);
-        secondJoined.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
+        var c = relay.AttemptAsync(Envelope("c\r\n", "c@x.test"), 0, CancellationToken.None);
+        othersWaiting.SetResult();
+        var (ra, rb, rc) = (await WithinAsync(a), await WithinAsync(b), await WithinAsync(c));
+        // Afterwards the one session and its slot are free again.
+        var rd = await WithinAsync(relay.AttemptAsync(Envelope("d\r\n", "d@x.test"), 0, CancellationToken.None));
         await relay.DisposeAsync();
         await server.Completion;
 
-        Assert.True(ra.AllDelivered);
+        Assert.True(ra.AllDelivered && rc.AllDelivered && rd.AllDelivered);
         var refused = Assert.Single(rb.Recipients);
         Assert.Equal(DeliveryOutcome.PermanentFailure, refused.Outcome);
         Assert.Equal("5.1.3", refused.Reply.EnhancedStatus);
+        Assert.Equal(1, relay.MessagesChained);
     }
 
     [Fact]
@@ -317,6 +333,239 @@ public sealed class StaticRelayChainingTests
 
         Assert.True(ra.AllDelivered && rb.AllDelivered);
         Assert.Equal(0, relay.MessagesChained);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_WindowOpenAndSlotFree_NextLinesUpBehindTheWindow()
+    {
+        // Two connections allowed, but a delivery that finds a window open waits for it instead
+        // of opening a second session (which this one-connection server would never answer).
+        var firstGroupRead = new TaskCompletionSource();
+        var secondArrived = new TaskCompletionSource();
+        await using var server = Start(
+            Send(Greeting), Expect(Ehlo), Send(EhloReply),
+            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondArrived.Task),
+            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("a\r\n.\r\n" + Group("b@x.test")), Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+            Expect(Quit), Send("221 bye\r\n"));
+        var relay = Create(server.Port, connections: 2);
+
+        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
+        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
+        secondArrived.SetResult();
+        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
+        await relay.DisposeAsync();
+        await server.Completion;
+
+        Assert.True(ra.AllDelivered && rb.AllDelivered);
+        Assert.Equal(1, relay.MessagesChained);
+        Assert.Equal(1, relay.ConnectionsOpened);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_DroppedAfterFirstFinalReply_ChainedMessageSentAgainOnNewSession()
+    {
+        var firstGroupRead = new TaskCompletionSource();
+        var secondJoined = new TaskCompletionSource();
+        await using var server = StartMany(
+            [
+                Send(Greeting), Expect(Ehlo), Send(EhloReply),
+                Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
+                Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                // a is taken; the server goes away before answering b's commands.
+                Expect("a\r\n.\r\n" + Group("b@x.test")), Send("250 2.0.0 a queued\r\n"), Close(),
+            ],
+            [
+                Send(Greeting), Expect(Ehlo), Send(EhloReply),
+                Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
+        var relay = Create(server.Port);
+
+        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
+        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
+        secondJoined.SetResult();
+        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
+        await relay.DisposeAsync();
+        await server.Completion;
+
+        Assert.Equal("a queued", Assert.Single(ra.Recipients).Reply.Text);
+        Assert.Equal("b queued", Assert.Single(rb.Recipients).Reply.Text);
+        Assert.Equal(2, relay.ConnectionsOpened);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_ChainedMailAnswered421_SentAgainOnNewSession()
+    {
+        var firstGroupRead = new TaskCompletionSource();
+        var secondJoined = new TaskCompletionSource();
+        await using var server = StartMany(
+            [
+                Send(Greeting), Expect(Ehlo), Send(EhloReply),
+                Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
+                Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("a\r\n.\r\n" + Group("b@x.test")),
+                Send("250 2.0.0 a queued\r\n421 4.3.2 shutting down\r\n"), Close(),
+            ],
+            [
+                Send(Greeting), Expect(Ehlo), Send(EhloReply),
+                Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
+        var relay = Create(server.Port);
+
+        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
+        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
+        secondJoined.SetResult();
+        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
+        await relay.DisposeAsync();
+        await server.Completion;
+
+        Assert.True(ra.AllDelivered);
+        // Not deferred: a closing server said nothing about b itself.
+        Assert.Equal("b queued", Assert.Single(rb.Recipients).Reply.Text);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_ChainedLargeMessage_OpensNoWindowOfItsOwn()
+    {
+        var large = "Subject: big\r\n\r\n" + string.Concat(Enumerable.Repeat(new string('x', 998) + "\r\n", 80));
+        var firstGroupRead = new TaskCompletionSource();
+        var secondJoined = new TaskCompletionSource();
+        var secondGroupRead = new TaskCompletionSource();
+        var thirdArrived = new TaskCompletionSource();
+        await using var server = Start(
+            Send(Greeting), Expect(Ehlo), Send(EhloReply),
+            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
+            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdArrived.Task),
+            Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            // Nothing behind the large message's dot: c waited for the session instead.
+            Expect(large + ".\r\n"), Send("250 2.0.0 b queued\r\n"),
+            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+            Expect(Quit), Send("221 bye\r\n"));
+        var relay = Create(server.Port);
+
+        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
+        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var b = relay.AttemptAsync(Envelope(large, "b@x.test"), 0, CancellationToken.None);
+        secondJoined.SetResult();
+        await secondGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var c = relay.AttemptAsync(Envelope("c\r\n", "c@x.test"), 0, CancellationToken.None);
+        thirdArrived.SetResult();
+        var results = new[] { await WithinAsync(a), await WithinAsync(b), await WithinAsync(c) };
+        await relay.DisposeAsync();
+        await server.Completion;
+
+        Assert.All(results, r => Assert.True(r.AllDelivered));
+        Assert.Equal(1, relay.MessagesChained);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_WaitingMessageCannotBePrepared_ItFailsAndTheCarrierIsUnharmed()
+    {
+        var firstGroupRead = new TaskCompletionSource();
+        var secondJoined = new TaskCompletionSource();
+        await using var server = Start(
+            Send(Greeting), Expect(Ehlo), Send(EhloReply),
+            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
+            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
+            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+            Expect(Quit), Send("221 bye\r\n"));
+        // No 8BITMIME offered, and a converter that breaks on b's 8-bit body.
+        var settings = SmtpRelaySettings.Parse(Options(("host", "127.0.0.1"), ("port", server.Port), ("concurrent_connections", 1), ("command_timeout", 5)), RelayKind.Static);
+        var options = new SmtpClientOptions { EhloName = "testhost.example", EightBitConverter = _ => throw new InvalidOperationException("converter broke") };
+        var connector = new SmtpConnector(settings, new SmtpDestination("127.0.0.1", server.Port), options, null, NullLogger.Instance);
+        var relay = new SmtpRelay(new PooledDestination(connector, settings, TimeProvider.System, NullLogger.Instance));
+
+        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
+        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var b = relay.AttemptAsync(Envelope("caf\u00e9\r\n", "b@x.test"), 0, CancellationToken.None);
+        secondJoined.SetResult();
+        var ra = await WithinAsync(a);
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () => await WithinAsync(b));
+        // The session went back clean and the slot free: the next message goes on it.
+        var rc = await WithinAsync(relay.AttemptAsync(Envelope("c\r\n", "c@x.test"), 0, CancellationToken.None));
+        await relay.DisposeAsync();
+        await server.Completion;
+
+        Assert.True(ra.AllDelivered && rc.AllDelivered);
+        Assert.Equal("converter broke", failure.Message);
+    }
+
+    [Fact]
+    public async Task AttemptAsync_ManyDeliveriesSomeCanceled_EveryOtherDeliveredOnceAndNoSlotLost()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var relay = (SmtpRelay)CreateStatic(sink.Port, null, ("concurrent_connections", 3));
+        var random = new Random(1234);
+        using var cancels = new CancellationTokenSource();
+
+        // 300 deliveries arriving over time, every fifth with a token canceled at a random moment.
+        var attempts = new List<(int Index, bool Cancelable, Task<RelayResult> Task)>();
+        var tokens = new List<CancellationTokenSource>();
+        for (int i = 0; i < 300; i++)
+        {
+            bool cancelable = i % 5 == 0;
+            var cts = new CancellationTokenSource();
+            tokens.Add(cts);
+            if (cancelable)
+            {
+                cts.CancelAfter(TimeSpan.FromMilliseconds(random.Next(0, 20)));
+            }
+            attempts.Add((i, cancelable, relay.AttemptAsync(Envelope($"Subject: {i}\r\n\r\nbody {i}\r\n", $"r{i}@x.test"), 0, cts.Token).AsTask()));
+            if (i % 10 == 0)
+            {
+                await Task.Delay(1);
+            }
+        }
+        var delivered = new List<int>();
+        foreach (var (index, cancelable, task) in attempts)
+        {
+            try
+            {
+                var result = await task.WaitAsync(TimeSpan.FromSeconds(60));
+                if (result.AllDelivered)
+                {
+                    delivered.Add(index);
+                }
+                else
+                {
+                    // A cancel that broke a session mid-transaction defers that message, nothing else.
+                    Assert.True(cancelable, $"{index}: {string.Join(", ", result.Recipients)}");
+                }
+            }
+            catch (OperationCanceledException) when (cancelable)
+            {
+            }
+        }
+        // Afterwards every slot is back: three at once still go.
+        var after = await Task.WhenAll(Enumerable.Range(300, 3).Select(i =>
+            relay.AttemptAsync(Envelope($"Subject: {i}\r\n\r\nbody {i}\r\n", $"r{i}@x.test"), 0, CancellationToken.None).AsTask()))
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        await relay.DisposeAsync();
+        tokens.ForEach(t => t.Dispose());
+
+        Assert.All(after, r => Assert.True(r.AllDelivered));
+        delivered.AddRange(Enumerable.Range(300, 3));
+        Assert.True(delivered.Count >= 243, $"only {delivered.Count} delivered");
+        var received = await sink.WaitForMessagesAsync(delivered.Count);
+        // Each reported delivery arrived exactly once, with its own body.
+        foreach (int i in delivered)
+        {
+            var message = Assert.Single(received, m => m.Recipients.SequenceEqual([$"r{i}@x.test"]));
+            Assert.Equal($"Subject: {i}\r\n\r\nbody {i}\r\n", Encoding.UTF8.GetString(message.Data));
+        }
+        Assert.True(relay.MessagesChained > 0);
     }
 
     [Fact]

@@ -128,7 +128,7 @@ public sealed partial class SmtpClient
     public async ValueTask BeginAsync(SmtpClientTransaction transaction, bool resetFirst, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        if (transaction.Result is not null || transaction.Started)
+        if (transaction.Result is not null || transaction.Started || transaction.GroupWritten)
         {
             throw new InvalidOperationException("The transaction was decided or started already.");
         }
@@ -222,6 +222,13 @@ public sealed partial class SmtpClient
             IsBroken = true;
             throw new SmtpStaleSessionException(e);
         }
+        if (transaction.MailReply is { Code: 421 } closing)
+        {
+            // The server is closing the session (RFC 5321 §3.8) right after the previous message:
+            // like a reused session's failed RSET, this says nothing about this message.
+            IsBroken = true;
+            throw new SmtpStaleSessionException(closing);
+        }
     }
 
     /// <summary>
@@ -244,9 +251,11 @@ public sealed partial class SmtpClient
         {
             return decided;
         }
-        if (!transaction.Started && !transaction.GroupWritten)
+        if (!transaction.Started && (!transaction.GroupWritten || transaction.MailReply is null))
         {
-            throw new InvalidOperationException("The transaction was not begun.");
+            // A transaction sent behind another needs ReadChainedAsync first: its replies are
+            // still unread, and the server may be waiting for its message data.
+            throw new InvalidOperationException("The transaction was not begun, or its replies were not read.");
         }
         if (next is not null && (next.Result is not null || next.Started || next.GroupWritten))
         {
