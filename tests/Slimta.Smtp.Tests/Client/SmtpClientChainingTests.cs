@@ -128,6 +128,28 @@ public sealed class SmtpClientChainingTests
     }
 
     [Fact]
+    public async Task ChainedTransaction_BeginOrFinishBeforeItsRepliesAreRead_Throws()
+    {
+        var (client, _, writes) = await OpenAsync(s => s switch
+        {
+            "MAIL FROM:<s@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n" => "250 ok\r\n250 ok\r\n354 go\r\n",
+            "a\r\n.\r\n" + GroupB => "250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n",
+            _ => null,
+        });
+        await using var _ = client;
+        var a = Prepare(client, "a@x.test", "a\r\n");
+        var b = Prepare(client, "b@x.test", "b\r\n");
+        await client.BeginAsync(a, resetFirst: false, CancellationToken.None);
+        await client.FinishAsync(a, b, CancellationToken.None);
+
+        // b's server waits in DATA: sending its group again, or finishing it blind (RSET read
+        // against its MAIL reply), would turn commands into message content.
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await client.BeginAsync(b, resetFirst: false, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await client.FinishAsync(b, null, CancellationToken.None));
+        Assert.Equal(2, writes.Count);
+    }
+
+    [Fact]
     public async Task FinishAsync_NotBegun_Throws()
     {
         var (client, _, _) = await OpenAsync(_ => null);
