@@ -8,7 +8,8 @@
 #   bench/steady.sh QUEUE [MESSAGES=20000] [WARMUP=20000]
 #   DLL=/other/checkout/artifacts/bin/Release/slimta/slimta.dll bench/steady.sh memory   # another build
 #   CONNS=100 bench/steady.sh proxy                                                     # relay connections
-#   CHAIN=true bench/steady.sh proxy                                                    # chain_messages (default: false for proxy)
+#   CHAIN=true bench/steady.sh proxy          # chain_messages (default: false for proxy, not written otherwise;
+#   CHAIN=omit DLL=... bench/steady.sh proxy  #   omit it for a build from before the key existed)
 #   PERF=1 bench/steady.sh memory    # also `perf record -g` the measured pass into $work/perf.data
 #
 # Run A and B alternately, several times, on a quiet machine: this is how the changes in
@@ -47,7 +48,7 @@ relay:
     host: 127.0.0.1
     port: $sink_port
     concurrent_connections: ${CONNS:-20}
-    chain_messages: ${CHAIN:-$( [ "$queue" = proxy ] && echo false || echo true )}
+$( chain="${CHAIN:-$( [ "$queue" = proxy ] && echo false || echo omit )}"; [ "$chain" = omit ] || echo "    chain_messages: $chain" )
 CONF
 wait_port "$sink_port"
 DOTNET_PerfMapEnabled="${PERF:+1}" DOTNET_EnableWriteXorExecute="${PERF:+0}" dotnet "$dll" -c "$work/slimta.conf" > "$work/slimta.log" 2>&1 &
