@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Queueing;
+using Slimta.Abstractions.Threading;
 
 namespace Slimta.Plugins.Disk;
 
@@ -29,7 +30,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
     private readonly FileStream _lockFile;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly SyncWorkers _workers;
+    private readonly BlockingWorkers _workers;
     private readonly RecycledFiles _recycled;
     private readonly GroupSync _envelopeSync;
     private readonly GroupSync _metaSync;
@@ -49,7 +50,7 @@ internal sealed class DiskStorage : IQueueStorage, IAsyncDisposable
         }
         // Eight threads may wait in fsync(2) at once: enough for the kernel to merge concurrent
         // file fsyncs into one journal commit, few enough never to starve anything else.
-        _workers = new SyncWorkers(8, "slimta-disk-sync");
+        _workers = new BlockingWorkers(8, "slimta-disk-sync");
         try
         {
             _envelopeSync = new GroupSync(settings.EnvelopeDir, _workers);

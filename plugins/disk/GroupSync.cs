@@ -1,3 +1,5 @@
+using Slimta.Abstractions.Threading;
+
 namespace Slimta.Plugins.Disk;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace Slimta.Plugins.Disk;
 internal sealed class GroupSync : IDisposable
 {
     private readonly string _path;
-    private readonly SyncWorkers _workers;
+    private readonly BlockingWorkers _workers;
     private readonly Lock _lock = new();
     private readonly int _fd;
     private TaskCompletionSource? _next;
@@ -21,7 +23,7 @@ internal sealed class GroupSync : IDisposable
     private long _lastDone;
     private long _lastFailed;
 
-    public GroupSync(string path, SyncWorkers workers)
+    public GroupSync(string path, BlockingWorkers workers)
     {
         _path = path;
         _workers = workers;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
+using Slimta.Abstractions.Threading;
 
 namespace Slimta.Plugins.Local;
 
@@ -20,6 +21,12 @@ internal sealed partial class MaildirRelay : IRelay
     internal static readonly Reply IoFailureReply = new(451, "4.3.0", "Local delivery failed, try again later");
     internal static readonly Reply InvalidMailboxReply = new(550, "5.1.1", "Invalid mailbox");
     internal static readonly Reply NoSuchMailboxReply = new(550, "5.1.1", "No such mailbox");
+
+    /// <summary>
+    /// The fsyncs and renames of every maildir relay in the process: blocking calls, kept off the
+    /// thread pool (one worker per core there). Background threads that live as long as the process.
+    /// </summary>
+    private static readonly Lazy<BlockingWorkers> Sync = new(() => new BlockingWorkers(4, "slimta-maildir-sync"));
 
     private readonly string _root;
     private readonly MailboxTemplate _template;
@@ -92,11 +99,15 @@ internal sealed partial class MaildirRelay : IRelay
                 await stream.WriteAsync(message.Bytes, cancellationToken).ConfigureAwait(false);
                 await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
                 // Maildir: the file must be on disk before it appears in new/.
-                stream.Flush(flushToDisk: true);
+                await Sync.Value.RunAsync(() => stream.Flush(flushToDisk: true)).ConfigureAwait(false);
             }
-            File.Move(tmpFile, Path.Combine(newDir, unique), overwrite: false);
+            string from = tmpFile;
+            await Sync.Value.RunAsync(() =>
+            {
+                File.Move(from, Path.Combine(newDir, unique), overwrite: false);
+                DirectorySync.Flush(newDir);
+            }).ConfigureAwait(false);
             tmpFile = null;
-            DirectorySync.Flush(newDir);
             return new RecipientResult(DeliveryOutcome.Delivered, DeliveredReply);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

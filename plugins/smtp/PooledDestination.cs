@@ -181,9 +181,11 @@ internal sealed partial class PooledDestination : IAsyncDisposable
     {
         int count = envelope.Recipients.Count;
         bool inWindow = chained is not null && chainedWindow;
+        // Outside the try: a message that cannot be prepared (a converter failing) fails alone,
+        // and the session, which saw nothing of it, stays usable.
+        var transaction = chained ?? client.Prepare(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8);
         try
         {
-            var transaction = chained ?? client.Prepare(envelope.Sender, envelope.Recipients, envelope.Message.Bytes, envelope.SmtpUtf8);
             if (transaction.Result is { } refused)
             {
                 return (ToResult(envelope, refused), false);

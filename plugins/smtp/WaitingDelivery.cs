@@ -8,13 +8,13 @@ namespace Slimta.Plugins.Smtp;
 /// once, by whoever takes it out of the line, or canceled while still in it.
 /// </summary>
 /// <remarks>
-/// The waiting delivery goes on as a work item queued to the completing thread's own queue
-/// (<c>preferLocal</c>), not inline and not through the pool's global queue: inline, the
-/// completing delivery would run the waiting one's code inside its own (in a <c>finally</c>, or a
-/// cancellation callback) and keep its own caller waiting; through the global queue, every chained
-/// message woke a second worker thread, which cost the proxy queue 15 % (docs/benchmarks.md,
-/// fifth session). From the local queue the same thread runs it as soon as it is done with the
-/// completing delivery.
+/// The waiting delivery goes on as a work item queued with <c>preferLocal</c>, never inline: inline,
+/// the completing delivery would run the waiting one's code inside its own (in a <c>finally</c>,
+/// or a cancellation callback) and keep its own caller waiting, and the relay chained fewer
+/// messages (the next chain point came before the next message arrived; the memory queue relayed
+/// 8 % less, docs/benchmarks.md, fifth session). From a pool worker the item stays on that
+/// worker's queue and runs once it is done with the completing delivery; from a socket engine
+/// thread (where socket continuations run, see SlimtaProgram) it goes to the global queue.
 /// </remarks>
 internal sealed class WaitingDelivery : IThreadPoolWorkItem
 {
@@ -23,6 +23,7 @@ internal sealed class WaitingDelivery : IThreadPoolWorkItem
     private Exception? _failure;
     private CancellationToken _canceled;
     private bool _isCanceled;
+    private int _completed;
 
     public WaitingDelivery(Envelope envelope, bool chainable)
     {
@@ -42,12 +43,14 @@ internal sealed class WaitingDelivery : IThreadPoolWorkItem
 
     public void Complete(Handoff handoff)
     {
+        Claim();
         _result = handoff;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
 
     public void Cancel(CancellationToken cancellationToken)
     {
+        Claim();
         _canceled = cancellationToken;
         _isCanceled = true;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
@@ -56,8 +59,21 @@ internal sealed class WaitingDelivery : IThreadPoolWorkItem
     /// <summary>Its own message could not be prepared (for instance the 8-bit converter failed): its attempt fails with that.</summary>
     public void Fail(Exception exception)
     {
+        Claim();
         _failure = exception;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+    }
+
+    /// <summary>
+    /// Only whoever took it out of the line completes it, once: a second completion would overwrite
+    /// the first (a session handed on, then lost) and queue the item twice.
+    /// </summary>
+    private void Claim()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            throw new InvalidOperationException("A waiting delivery was completed twice.");
+        }
     }
 
     void IThreadPoolWorkItem.Execute()

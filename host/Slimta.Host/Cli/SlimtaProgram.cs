@@ -380,8 +380,8 @@ public static class SlimtaProgram
     /// connections, and every hop to the pool is a context switch. Measured with
     /// <c>bench/run.sh quick memory</c> (docs/benchmarks.md): 15–25 % more messages per second and
     /// less CPU per message for the memory and proxy queues, no change for the disk queue. Safe here
-    /// because nothing after a socket await blocks for long: fsyncs run on the disk queue's own
-    /// threads, and programs and DNS are awaited. The runtime reads the variable once, when the
+    /// because nothing after a socket await blocks for long: fsyncs run on dedicated threads (the
+    /// disk queue's and the maildir relay's <c>BlockingWorkers</c>), and programs and DNS are awaited. The runtime reads the variable once, when the
     /// first socket is used, so it must be set before any socket exists. An operator's own value
     /// (<c>0</c> turns it off, e.g. for a plugin that blocks) is kept.
     /// </summary>

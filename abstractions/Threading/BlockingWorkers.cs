@@ -1,9 +1,11 @@
-namespace Slimta.Plugins.Disk;
+namespace Slimta.Abstractions.Threading;
 
 /// <summary>
-/// A few dedicated threads for the blocking calls .NET has no asynchronous form of (fsync(2)).
-/// Blocking thread-pool threads instead would starve the SMTP sessions under load; here at most
-/// <c>count</c> threads wait on the disk, and callers await a task.
+/// A few dedicated threads for the blocking calls .NET has no asynchronous form of (fsync(2),
+/// rename(2)). Blocking thread-pool threads instead would starve the SMTP sessions under load (the
+/// pool keeps one worker per core: hill climbing is off, docs/operations.md); here at most
+/// <c>count</c> threads wait on the disk, and callers await a task. For plugins: the disk queue
+/// and the maildir relay use it.
 /// <para>
 /// An idle worker sleeps in <see cref="Monitor.Wait(object)"/>, which does not spin. The
 /// <c>BlockingCollection</c> used before spun (<c>SemaphoreSlim</c>'s spin-then-yield) in each of
@@ -11,7 +13,7 @@ namespace Slimta.Plugins.Disk;
 /// switches per message in these threads alone (see docs/benchmarks.md, third session).
 /// </para>
 /// </summary>
-internal sealed class SyncWorkers : IDisposable
+public sealed class BlockingWorkers : IDisposable
 {
     private readonly object _gate = new();
     private readonly Queue<(Action Work, TaskCompletionSource Done)> _jobs = new();
@@ -19,8 +21,11 @@ internal sealed class SyncWorkers : IDisposable
     private int _idle;
     private bool _closed;
 
-    public SyncWorkers(int count, string name)
+    /// <summary>Starts <paramref name="count"/> background threads named <c>name-N</c>.</summary>
+    public BlockingWorkers(int count, string name)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentNullException.ThrowIfNull(name);
         _threads = new Thread[count];
         for (int i = 0; i < count; i++)
         {
@@ -29,15 +34,17 @@ internal sealed class SyncWorkers : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> on a worker thread.</summary>
+    /// <summary>Runs <paramref name="work"/> on a worker thread; the task carries its exception.</summary>
+    /// <exception cref="ObjectDisposedException">The workers were disposed.</exception>
     public Task RunAsync(Action work)
     {
+        ArgumentNullException.ThrowIfNull(work);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
             if (_closed)
             {
-                throw new ObjectDisposedException(nameof(SyncWorkers), "the disk queue storage is closed");
+                throw new ObjectDisposedException(nameof(BlockingWorkers), "the blocking workers are closed");
             }
             _jobs.Enqueue((work, done));
             if (_idle > 0)
@@ -49,6 +56,7 @@ internal sealed class SyncWorkers : IDisposable
         return done.Task;
     }
 
+    /// <summary>Lets the queued jobs finish, then ends the threads (and waits for them).</summary>
     public void Dispose()
     {
         lock (_gate)
