@@ -24,6 +24,17 @@ public sealed class StaticRelayChainingTests
 
     private static string Group(string rcpt) => $"MAIL FROM:<sender@x.test>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n";
 
+    /// <summary>
+    /// The server side up to a's group replies: greeting, EHLO, a's group read, then a pause (the
+    /// test starts the next delivery while a's window is open) until <paramref name="resume"/>.
+    /// </summary>
+    private static Step[] FirstGroupPaused(TaskCompletionSource groupRead, TaskCompletionSource resume) =>
+    [
+        Send(Greeting), Expect(Ehlo), Send(EhloReply),
+        Expect(Group("a@x.test")), Signal(groupRead), Wait(resume.Task),
+        Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+    ];
+
     private static SmtpRelay Create(int port, params (string Key, object Value)[] extra) => Create(port, 1, extra);
 
     private static SmtpRelay Create(int port, int connections, params (string Key, object Value)[] extra) =>
@@ -40,15 +51,15 @@ public sealed class StaticRelayChainingTests
         var secondGroupRead = new TaskCompletionSource();
         var thirdJoined = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdJoined.Task),
-            Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("b\r\n.\r\n" + Group("c@x.test")),
-            Send("250 2.0.0 b queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
+                Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdJoined.Task),
+                Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("b\r\n.\r\n" + Group("c@x.test")),
+                Send("250 2.0.0 b queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port);
 
         var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
@@ -76,17 +87,17 @@ public sealed class StaticRelayChainingTests
         var secondGroupRead = new TaskCompletionSource();
         var thirdWaiting = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdWaiting.Task),
-            Send("250 2.0.0 a queued\r\n250 ok\r\n550 5.1.1 no such user\r\n554 5.5.1 no valid recipients\r\n"),
-            // The refused transaction is cleared; the next message goes on the same session with
-            // the RSET of a reused session in front of its group.
-            Expect("RSET\r\n"), Send("250 ok\r\n"),
-            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
+                Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdWaiting.Task),
+                Send("250 2.0.0 a queued\r\n250 ok\r\n550 5.1.1 no such user\r\n554 5.5.1 no valid recipients\r\n"),
+                // The refused transaction is cleared; the next message goes on the same session with
+                // the RSET of a reused session in front of its group.
+                Expect("RSET\r\n"), Send("250 ok\r\n"),
+                Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port);
 
         var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
@@ -115,9 +126,7 @@ public sealed class StaticRelayChainingTests
         var secondJoined = new TaskCompletionSource();
         await using var server = StartMany(
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-                Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
                 Expect("a\r\n.\r\n" + Group("b@x.test")), Close(),
             ],
             [
@@ -153,9 +162,7 @@ public sealed class StaticRelayChainingTests
         var secondJoined = new TaskCompletionSource();
         await using var server = StartMany(
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-                Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
                 Expect("a\r\n.\r\n" + Group("b@x.test")),
                 // Closing: b's commands are answered 421 too, which must not count as b's failure.
                 Send("421 4.3.2 shutting down\r\n421 4.3.2 shutting down\r\n"), Close(),
@@ -187,13 +194,13 @@ public sealed class StaticRelayChainingTests
         var firstGroupRead = new TaskCompletionSource();
         var secondWaiting = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondWaiting.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
-            Expect("RSET\r\n" + Group("b@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondWaiting),
+                Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
+                Expect("RSET\r\n" + Group("b@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port, ("chain_messages", false));
 
         var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
@@ -245,13 +252,13 @@ public sealed class StaticRelayChainingTests
         var firstGroupRead = new TaskCompletionSource();
         var secondCanceled = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondCanceled.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
-            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondCanceled),
+                Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
+                Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port);
         using var cancel = new CancellationTokenSource();
 
@@ -277,15 +284,15 @@ public sealed class StaticRelayChainingTests
         var firstGroupRead = new TaskCompletionSource();
         var othersWaiting = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(othersWaiting.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            // b is refused without the server; c, in line behind it, goes behind a's dot instead.
-            Expect("a\r\n.\r\n" + Group("c@x.test")), Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
-            Expect("RSET\r\n" + Group("d@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("d\r\n.\r\n"), Send("250 2.0.0 d queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, othersWaiting),
+                // b is refused without the server; c, in line behind it, goes behind a's dot instead.
+                Expect("a\r\n.\r\n" + Group("c@x.test")), Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+                Expect("RSET\r\n" + Group("d@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("d\r\n.\r\n"), Send("250 2.0.0 d queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port);
 
         var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
@@ -314,13 +321,13 @@ public sealed class StaticRelayChainingTests
         var firstGroupRead = new TaskCompletionSource();
         var secondWaiting = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondWaiting.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect(large + ".\r\n"), Send("250 2.0.0 a queued\r\n"),
-            Expect("RSET\r\n" + Group("b@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondWaiting),
+                Expect(large + ".\r\n"), Send("250 2.0.0 a queued\r\n"),
+                Expect("RSET\r\n" + Group("b@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port);
 
         var a = relay.AttemptAsync(Envelope(large, "a@x.test"), 0, CancellationToken.None);
@@ -343,12 +350,12 @@ public sealed class StaticRelayChainingTests
         var firstGroupRead = new TaskCompletionSource();
         var secondArrived = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondArrived.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n" + Group("b@x.test")), Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondArrived),
+                Expect("a\r\n.\r\n" + Group("b@x.test")), Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port, connections: 2);
 
         var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
@@ -371,9 +378,7 @@ public sealed class StaticRelayChainingTests
         var secondJoined = new TaskCompletionSource();
         await using var server = StartMany(
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-                Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
                 // a is taken; the server goes away before answering b's commands.
                 Expect("a\r\n.\r\n" + Group("b@x.test")), Send("250 2.0.0 a queued\r\n"), Close(),
             ],
@@ -405,9 +410,7 @@ public sealed class StaticRelayChainingTests
         var secondJoined = new TaskCompletionSource();
         await using var server = StartMany(
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-                Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
                 Expect("a\r\n.\r\n" + Group("b@x.test")),
                 Send("250 2.0.0 a queued\r\n421 4.3.2 shutting down\r\n"), Close(),
             ],
@@ -441,16 +444,16 @@ public sealed class StaticRelayChainingTests
         var secondGroupRead = new TaskCompletionSource();
         var thirdArrived = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdArrived.Task),
-            Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            // Nothing behind the large message's dot: c waited for the session instead.
-            Expect(large + ".\r\n"), Send("250 2.0.0 b queued\r\n"),
-            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
+                Expect("a\r\n.\r\n" + Group("b@x.test")), Signal(secondGroupRead), Wait(thirdArrived.Task),
+                Send("250 2.0.0 a queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                // Nothing behind the large message's dot: c waited for the session instead.
+                Expect(large + ".\r\n"), Send("250 2.0.0 b queued\r\n"),
+                Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         var relay = Create(server.Port);
 
         var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
@@ -474,13 +477,13 @@ public sealed class StaticRelayChainingTests
         var firstGroupRead = new TaskCompletionSource();
         var secondJoined = new TaskCompletionSource();
         await using var server = Start(
-            Send(Greeting), Expect(Ehlo), Send(EhloReply),
-            Expect(Group("a@x.test")), Signal(firstGroupRead), Wait(secondJoined.Task),
-            Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
-            Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-            Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
-            Expect(Quit), Send("221 bye\r\n"));
+            [
+                .. FirstGroupPaused(firstGroupRead, secondJoined),
+                Expect("a\r\n.\r\n"), Send("250 2.0.0 a queued\r\n"),
+                Expect("RSET\r\n" + Group("c@x.test")), Send("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                Expect("c\r\n.\r\n"), Send("250 2.0.0 c queued\r\n"),
+                Expect(Quit), Send("221 bye\r\n"),
+            ]);
         // No 8BITMIME offered, and a converter that breaks on b's 8-bit body.
         var settings = SmtpRelaySettings.Parse(Options(("host", "127.0.0.1"), ("port", server.Port), ("concurrent_connections", 1), ("command_timeout", 5)), RelayKind.Static);
         var options = new SmtpClientOptions { EhloName = "testhost.example", EightBitConverter = _ => throw new InvalidOperationException("converter broke") };
