@@ -1,7 +1,9 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Slimta.Abstractions.Envelopes;
 using Slimta.Abstractions.Relaying;
 using Slimta.Smtp.Client;
+using Slimta.Smtp.Tests.Client;
 using Slimta.Testing;
 using static Slimta.Plugins.Smtp.Tests.RelayTestSupport;
 using static Slimta.Smtp.Tests.Client.ScriptedSmtpServer;
@@ -34,6 +36,32 @@ public sealed class StaticRelayChainingTests
         Expect(Group("a@x.test")), Signal(groupRead), Wait(resume.Task),
         Send("250 ok\r\n250 ok\r\n354 go\r\n"),
     ];
+
+    /// <summary>A new session that delivers b alone (no RSET: nothing was sent on it before).</summary>
+    private static Step[] BOnNewSession() =>
+    [
+        Send(Greeting), Expect(Ehlo), Send(EhloReply),
+        Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
+        Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
+        Expect(Quit), Send("221 bye\r\n"),
+    ];
+
+    /// <summary>
+    /// Starts <paramref name="a"/>, waits until the server has read its group (a's window is
+    /// open), starts b, lets the server go on; both results once the relay is disposed and the
+    /// server's script has run to its end.
+    /// </summary>
+    private static async Task<(RelayResult A, RelayResult B)> PairAsync(SmtpRelay relay, ScriptedSmtpServer server, Envelope a, TaskCompletionSource groupRead, TaskCompletionSource resume)
+    {
+        var first = relay.AttemptAsync(a, 0, CancellationToken.None);
+        await groupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var second = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
+        resume.SetResult();
+        var results = (await WithinAsync(first), await WithinAsync(second));
+        await relay.DisposeAsync();
+        await server.Completion;
+        return results;
+    }
 
     private static SmtpRelay Create(int port, params (string Key, object Value)[] extra) => Create(port, 1, extra);
 
@@ -131,20 +159,11 @@ public sealed class StaticRelayChainingTests
             ],
             [
                 // A new session: no RSET, and b's commands sent again from the start.
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-                Expect(Quit), Send("221 bye\r\n"),
+                .. BOnNewSession(),
             ]);
         var relay = Create(server.Port);
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondJoined.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstGroupRead, secondJoined);
 
         // a's final reply never came: unknown, so retried later (RFC 5321 §4.1.1.4); b was never
         // given to the first server (no 354 was read for it) and went at once on a new session.
@@ -168,20 +187,11 @@ public sealed class StaticRelayChainingTests
                 Send("421 4.3.2 shutting down\r\n421 4.3.2 shutting down\r\n"), Close(),
             ],
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-                Expect(Quit), Send("221 bye\r\n"),
+                .. BOnNewSession(),
             ]);
         var relay = Create(server.Port);
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondJoined.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstGroupRead, secondJoined);
 
         Assert.Equal(421, Assert.Single(ra.Recipients).Reply.Code);
         Assert.True(rb.AllDelivered);
@@ -203,13 +213,7 @@ public sealed class StaticRelayChainingTests
             ]);
         var relay = Create(server.Port, ("chain_messages", false));
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondWaiting.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstGroupRead, secondWaiting);
 
         Assert.True(ra.AllDelivered && rb.AllDelivered);
         Assert.Equal(0, relay.MessagesChained);
@@ -234,13 +238,7 @@ public sealed class StaticRelayChainingTests
             Expect(Quit), Send("221 bye\r\n"));
         var relay = Create(server.Port);
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstMailRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondWaiting.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstMailRead, secondWaiting);
 
         Assert.True(ra.AllDelivered && rb.AllDelivered);
         Assert.Equal(0, relay.MessagesChained);
@@ -330,13 +328,7 @@ public sealed class StaticRelayChainingTests
             ]);
         var relay = Create(server.Port);
 
-        var a = relay.AttemptAsync(Envelope(large, "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondWaiting.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope(large, "a@x.test"), firstGroupRead, secondWaiting);
 
         Assert.True(ra.AllDelivered && rb.AllDelivered);
         Assert.Equal(0, relay.MessagesChained);
@@ -358,13 +350,7 @@ public sealed class StaticRelayChainingTests
             ]);
         var relay = Create(server.Port, connections: 2);
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondArrived.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstGroupRead, secondArrived);
 
         Assert.True(ra.AllDelivered && rb.AllDelivered);
         Assert.Equal(1, relay.MessagesChained);
@@ -383,20 +369,11 @@ public sealed class StaticRelayChainingTests
                 Expect("a\r\n.\r\n" + Group("b@x.test")), Send("250 2.0.0 a queued\r\n"), Close(),
             ],
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-                Expect(Quit), Send("221 bye\r\n"),
+                .. BOnNewSession(),
             ]);
         var relay = Create(server.Port);
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondJoined.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstGroupRead, secondJoined);
 
         Assert.Equal("a queued", Assert.Single(ra.Recipients).Reply.Text);
         Assert.Equal("b queued", Assert.Single(rb.Recipients).Reply.Text);
@@ -415,20 +392,11 @@ public sealed class StaticRelayChainingTests
                 Send("250 2.0.0 a queued\r\n421 4.3.2 shutting down\r\n"), Close(),
             ],
             [
-                Send(Greeting), Expect(Ehlo), Send(EhloReply),
-                Expect(Group("b@x.test")), Send("250 ok\r\n250 ok\r\n354 go\r\n"),
-                Expect("b\r\n.\r\n"), Send("250 2.0.0 b queued\r\n"),
-                Expect(Quit), Send("221 bye\r\n"),
+                .. BOnNewSession(),
             ]);
         var relay = Create(server.Port);
 
-        var a = relay.AttemptAsync(Envelope("a\r\n", "a@x.test"), 0, CancellationToken.None);
-        await firstGroupRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var b = relay.AttemptAsync(Envelope("b\r\n", "b@x.test"), 0, CancellationToken.None);
-        secondJoined.SetResult();
-        var (ra, rb) = (await WithinAsync(a), await WithinAsync(b));
-        await relay.DisposeAsync();
-        await server.Completion;
+        var (ra, rb) = await PairAsync(relay, server, Envelope("a\r\n", "a@x.test"), firstGroupRead, secondJoined);
 
         Assert.True(ra.AllDelivered);
         // Not deferred: a closing server said nothing about b itself.
